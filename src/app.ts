@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { type Clock, systemClock } from './core/clock.ts';
+import { type BreachedPasswords, loadBreachedPasswords } from './core/credentials/breached-passwords.ts';
+import { createPasswordHasher, DEFAULT_HASHING, type HashingOptions } from './core/credentials/password-hasher.ts';
+import { createSecretKeyService } from './core/keys/secret-keys.ts';
+import { createIdentifierService } from './core/users/identifier-service.ts';
+import { createUserService } from './core/users/user-service.ts';
+import { clerkDialect } from './http/dialects/clerk/index.ts';
+import { createHttpServer } from './http/server.ts';
+import { openDatabase, type DatabaseHandle } from './storage/db.ts';
+import { migrateToLatest } from './storage/migrate.ts';
+import { createStore } from './storage/store.ts';
+import pkg from '../package.json' with { type: 'json' };
+
+export interface AppOverrides {
+  clock?: Clock;
+  /** Tests lower argon2's cost; production keeps the security baseline's. */
+  hashing?: Partial<HashingOptions>;
+  breached?: BreachedPasswords;
+}
+
+/** Opens storage and brings the schema up to date. */
+export async function openStorage(config: Config): Promise<DatabaseHandle> {
+  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrateToLatest(handle.db);
+  return handle;
+}
+
+/**
+ * The composition root: config -> storage -> services -> dialects. Everything is created here
+ * with explicit dependencies, so a test can build the whole server on any database.
+ */
+export async function createApp(config: Config, overrides: AppOverrides = {}) {
+  const database = await openStorage(config);
+  const store = createStore(database.db);
+  const clock = overrides.clock ?? systemClock;
+  const breached = overrides.breached ?? (await loadBreachedPasswords());
+  const hasher = createPasswordHasher({
+    ...DEFAULT_HASHING,
+    ...(config.hashConcurrency ? { concurrency: config.hashConcurrency } : {}),
+    ...overrides.hashing,
+  });
+  const rules = { requireIdentifier: config.requireIdentifier, requirePassword: false };
+  const users = createUserService({ store, clock, hasher, breached, rules });
+  const identifiers = createIdentifierService({ store, clock, rules });
+  const secretKeys = createSecretKeyService({ store, clock });
+
+  // A fresh instance needs one key to be usable at all; it is shown once, by the caller.
+  let firstKey: string | undefined;
+  if (config.secretKey) await secretKeys.ensure(config.secretKey, 'LATCHKEY_SECRET_KEY');
+  else if ((await secretKeys.countActive()) === 0) firstKey = (await secretKeys.create('first key')).key;
+
+  const http: FastifyInstance = await createHttpServer({
+    logLevel: config.logLevel,
+    version: pkg.version,
+    dialects: [{ prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys }) }],
+  });
+
+  return {
+    http,
+    database,
+    services: { users, identifiers, secretKeys, hasher },
+    firstKey,
+    async close() {
+      await http.close();
+      await database.close();
+    },
+  };
+}
+
+export type App = Awaited<ReturnType<typeof createApp>>;

@@ -1,0 +1,58 @@
+/**
+ * Every failure the core can report, as a stable code. Dialects switch on these codes to pick
+ * their own HTTP status and envelope; the core never decides a status.
+ */
+export const ERROR_CODES = [
+  'invalid_param',
+  'param_missing',
+  'user_not_found',
+  'identifier_not_found',
+  'identifier_exists',
+  'username_exists',
+  'external_id_exists',
+  'identifier_required',
+  'last_identifier',
+  'invalid_email',
+  'invalid_phone',
+  'invalid_web3_wallet',
+  'password_too_short',
+  'password_too_long',
+  'password_pwned',
+  'password_contains_identifier',
+  'password_required',
+  'password_incorrect',
+  'password_not_set',
+  'password_digest_invalid',
+  'hasher_busy',
+  'primary_identifier_unverified',
+  'secret_key_not_found',
+  'authentication_invalid',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Extra detail a dialect may show: which parameter failed, when to retry, and so on. */
+export interface ErrorMeta {
+  param?: string;
+  retryAfterSeconds?: number;
+  [key: string]: unknown;
+}
+
+/**
+ * The one error type the core throws.
+ * @example throw new DomainError('user_not_found', `No user ${id}`, { param: 'user_id' })
+ */
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly meta: ErrorMeta;
+  constructor(code: ErrorCode, message: string, meta: ErrorMeta = {}) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+    this.meta = meta;
+  }
+}
+
+export function isDomainError(e: unknown): e is DomainError {
+  return e instanceof DomainError;
+}

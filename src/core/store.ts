@@ -1,0 +1,23 @@
+import type { UserStore } from './users/user-store.ts';
+import type { SecretKeyStore } from './keys/secret-key-store.ts';
+
+/** A domain event, written to the outbox in the same transaction as the change it describes. */
+export interface DomainEvent {
+  type: string;
+  subjectId: string;
+  payload: Record<string, unknown>;
+  at: Date;
+}
+
+export interface EventStore {
+  record(event: DomainEvent): Promise<void>;
+}
+
+/** Everything the core reads and writes, with one way to group writes into a transaction. */
+export interface Store {
+  users: UserStore;
+  secretKeys: SecretKeyStore;
+  events: EventStore;
+  /** Runs `fn` in one transaction; nested calls join the outer one. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,148 @@
+import type { Clock } from '../clock.ts';
+import type { BreachedPasswords } from '../credentials/breached-passwords.ts';
+import { FOREIGN_HASHERS, type ForeignHasher, validateDigest } from '../credentials/foreign-digests.ts';
+import { NATIVE_HASHER, type PasswordHasher } from '../credentials/password-hasher.ts';
+import { checkPassword, normalizePassword, PASSWORD_MAX_LENGTH } from '../credentials/password-policy.ts';
+import { DomainError } from '../errors.ts';
+import { newId, newUuid } from '../ids.ts';
+import type { Store } from '../store.ts';
+import { type NormalizedIdentifier, normalizeEmail, normalizePhone, normalizeWeb3Wallet } from './identifiers.ts';
+import { checkMetadata, checkText, checkUsername } from './user-input.ts';
+import type { UserRules } from './user-options.ts';
+import type { Metadata, User } from './types.ts';
+
+export interface CreateUserInput {
+  externalId?: string | null;
+  username?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  displayName?: string | null;
+  language?: string | null;
+  isAdmin?: boolean;
+  emailAddresses?: string[];
+  phoneNumbers?: string[];
+  web3Wallets?: string[];
+  password?: string | null;
+  passwordDigest?: string;
+  passwordHasher?: string;
+  skipPasswordChecks?: boolean;
+  skipPasswordRequirement?: boolean;
+  publicMetadata?: Metadata;
+  privateMetadata?: Metadata;
+  unsafeMetadata?: Metadata;
+  createdAt?: Date;
+}
+
+export interface CreateUserDeps {
+  store: Store;
+  clock: Clock;
+  hasher: PasswordHasher;
+  breached: BreachedPasswords;
+  rules: UserRules;
+}
+
+const MAX_IDENTIFIERS = 100;
+
+function collectIdentifiers(input: CreateUserInput): NormalizedIdentifier[] {
+  const all = [
+    ...(input.emailAddresses ?? []).map((e) => normalizeEmail(e)),
+    ...(input.phoneNumbers ?? []).map((p) => normalizePhone(p)),
+    ...(input.web3Wallets ?? []).map((w) => normalizeWeb3Wallet(w)),
+  ];
+  if (all.length > MAX_IDENTIFIERS) throw new DomainError('invalid_param', `At most ${MAX_IDENTIFIERS} identifiers per user.`, { param: 'email_address' });
+  const seen = new Set<string>();
+  for (const i of all) {
+    const key = `${i.type}:${i.normalized}`;
+    if (seen.has(key)) throw new DomainError('identifier_exists', `${i.value} is listed twice.`, { param: i.type });
+    seen.add(key);
+  }
+  return all;
+}
+
+/** Works out the stored password digest: hashes a plaintext password or accepts an imported digest. */
+async function resolvePassword(input: CreateUserInput, identifiers: NormalizedIdentifier[], deps: CreateUserDeps) {
+  const hasPlain = input.password !== undefined && input.password !== null;
+  if (hasPlain && input.passwordDigest !== undefined) {
+    throw new DomainError('invalid_param', 'Give either password or password_digest, not both.', { param: 'password_digest' });
+  }
+  if (input.passwordDigest !== undefined) {
+    if (!input.passwordHasher) throw new DomainError('param_missing', 'password_hasher is required with password_digest.', { param: 'password_hasher' });
+    if (!(FOREIGN_HASHERS as readonly string[]).includes(input.passwordHasher)) {
+      throw new DomainError('invalid_param', `Unsupported password_hasher ${input.passwordHasher}.`, { param: 'password_hasher' });
+    }
+    validateDigest(input.passwordHasher as ForeignHasher, input.passwordDigest);
+    return { digest: input.passwordDigest, hasher: input.passwordHasher };
+  }
+  if (input.passwordHasher !== undefined) throw new DomainError('param_missing', 'password_digest is required with password_hasher.', { param: 'password_digest' });
+  if (hasPlain) {
+    const password = input.skipPasswordChecks
+      ? normalizePassword(input.password as string)
+      : checkPassword(input.password as string, { emails: identifiers.filter((i) => i.type === 'email_address').map((i) => i.value), username: input.username ?? null }, deps.breached);
+    if ([...password].length > PASSWORD_MAX_LENGTH || password.length === 0) {
+      throw new DomainError('password_too_long', 'Password length is out of bounds.', { param: 'password' });
+    }
+    return { digest: await deps.hasher.hash(password), hasher: NATIVE_HASHER };
+  }
+  if (deps.rules.requirePassword && !input.skipPasswordRequirement) {
+    throw new DomainError('password_required', 'A password is required.', { param: 'password' });
+  }
+  return null;
+}
+
+/**
+ * Creates a user with its identifiers in one transaction. Identifiers given by an administrator
+ * count as verified, as in Clerk. The first identifier of each kind becomes the primary one.
+ */
+export async function createUser(deps: CreateUserDeps, input: CreateUserInput): Promise<User> {
+  const { store, clock, rules } = deps;
+  const identifiers = collectIdentifiers(input);
+  if (rules.requireIdentifier && identifiers.length === 0) {
+    throw new DomainError('identifier_required', 'An email address, phone number or web3 wallet is required.', { param: 'email_address' });
+  }
+  const username = checkUsername(input.username) ?? null;
+  const fields = {
+    externalId: checkText(input.externalId, 'external_id') ?? null,
+    firstName: checkText(input.firstName, 'first_name') ?? null,
+    lastName: checkText(input.lastName, 'last_name') ?? null,
+    displayName: checkText(input.displayName, 'display_name') ?? null,
+    language: checkText(input.language, 'language', 35) ?? null,
+  };
+  const metadata = {
+    publicMetadata: checkMetadata(input.publicMetadata, 'public_metadata') ?? {},
+    privateMetadata: checkMetadata(input.privateMetadata, 'private_metadata') ?? {},
+    unsafeMetadata: checkMetadata(input.unsafeMetadata, 'unsafe_metadata') ?? {},
+  };
+  // Hash before the transaction: it is the slow part and needs no lock.
+  const password = await resolvePassword(input, identifiers, deps);
+  const now = clock.now();
+  const id = newId('user');
+  return store.transaction(async (tx) => {
+    await tx.users.insert({
+      id,
+      uuid: newUuid(),
+      username,
+      ...fields,
+      isAdmin: input.isAdmin ?? false,
+      ...metadata,
+      passwordDigest: password?.digest ?? null,
+      passwordHasher: password?.hasher ?? null,
+      createdAt: input.createdAt ?? now,
+      updatedAt: now,
+    });
+    const primaries: Record<string, string> = {};
+    for (const ident of identifiers) {
+      const identId = newId('idn');
+      await tx.users.insertIdentifier({ id: identId, userId: id, ...ident, verified: true, verificationStrategy: 'admin', createdAt: now, updatedAt: now });
+      primaries[ident.type] ??= identId;
+    }
+    await tx.users.update(id, {
+      primaryEmailAddressId: primaries.email_address ?? null,
+      primaryPhoneNumberId: primaries.phone_number ?? null,
+      primaryWeb3WalletId: primaries.web3_wallet ?? null,
+      updatedAt: now,
+    });
+    await tx.users.refreshSearch(id);
+    await tx.events.record({ type: 'user.created', subjectId: id, payload: {}, at: now });
+    return (await tx.users.findById(id)) as User;
+  });
+}

@@ -1,0 +1,194 @@
+import { normalizePassword, checkPassword } from '../credentials/password-policy.ts';
+import { NATIVE_HASHER } from '../credentials/password-hasher.ts';
+import { DomainError } from '../errors.ts';
+import type { Store } from '../store.ts';
+import { type CreateUserDeps, type CreateUserInput, createUser } from './create-user.ts';
+import { lookupForm } from './identifiers.ts';
+import { mergeMetadata } from './metadata.ts';
+import { checkMetadata, checkText, checkUsername } from './user-input.ts';
+import type { UserPatch } from './user-store.ts';
+import type { Metadata, Page, User, UserFilter, UserOrder } from './types.ts';
+
+export interface UpdateUserInput {
+  externalId?: string | null;
+  username?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  displayName?: string | null;
+  language?: string | null;
+  isAdmin?: boolean;
+  primaryEmailAddressId?: string;
+  primaryPhoneNumberId?: string;
+  primaryWeb3WalletId?: string;
+  password?: string | null;
+  skipPasswordChecks?: boolean;
+  publicMetadata?: Metadata;
+  privateMetadata?: Metadata;
+  unsafeMetadata?: Metadata;
+  createdAt?: Date;
+}
+
+export interface MetadataPatch {
+  publicMetadata?: Metadata;
+  privateMetadata?: Metadata;
+  unsafeMetadata?: Metadata;
+}
+
+export const LIST_LIMIT_MAX = 500;
+
+function notFound(id: string): DomainError {
+  return new DomainError('user_not_found', `No user was found with id ${id}.`, { param: 'user_id' });
+}
+
+/** Normalises filter values the way identifiers are stored, so look-ups hit the unique indexes. */
+function normalizeFilter(filter: UserFilter): UserFilter {
+  const forms = (type: 'email_address' | 'phone_number' | 'web3_wallet', values?: string[]) =>
+    values?.map((v) => lookupForm(type, v) ?? `\u0000${v}`);
+  return {
+    ...filter,
+    emailAddresses: forms('email_address', filter.emailAddresses),
+    phoneNumbers: forms('phone_number', filter.phoneNumbers),
+    web3Wallets: forms('web3_wallet', filter.web3Wallets),
+    usernames: filter.usernames?.map((u) => u.toLowerCase()),
+    query: filter.query?.trim() ? filter.query.trim().toLowerCase() : undefined,
+  };
+}
+
+export function createUserService(deps: CreateUserDeps) {
+  const { store, clock, hasher, breached } = deps;
+
+  async function load(tx: Store, id: string): Promise<User> {
+    const user = await tx.users.lockForUpdate(id);
+    if (!user) throw notFound(id);
+    return user;
+  }
+
+  function primaryPatch(user: User, field: 'email_address' | 'phone_number' | 'web3_wallet', identId: string | undefined, param: string) {
+    if (identId === undefined) return undefined;
+    const ident = user.identifiers.find((i) => i.id === identId && i.type === field);
+    if (!ident) throw new DomainError('identifier_not_found', `${identId} is not one of this user's identifiers.`, { param });
+    if (!ident.verified) throw new DomainError('primary_identifier_unverified', 'Only a verified identifier can be primary.', { param });
+    return identId;
+  }
+
+  async function setFlag(id: string, patch: Partial<UserPatch>, event: string): Promise<User> {
+    return store.transaction(async (tx) => {
+      await load(tx, id);
+      const now = clock.now();
+      await tx.users.update(id, { ...patch, updatedAt: now });
+      await tx.events.record({ type: event, subjectId: id, payload: {}, at: now });
+      return (await tx.users.findById(id)) as User;
+    });
+  }
+
+  return {
+    create: (input: CreateUserInput) => createUser(deps, input),
+
+    async get(id: string): Promise<User> {
+      const user = await store.users.findById(id);
+      if (!user) throw notFound(id);
+      return user;
+    },
+
+    list(filter: UserFilter, order: UserOrder, page: Page): Promise<User[]> {
+      if (page.limit < 1 || page.limit > LIST_LIMIT_MAX) throw new DomainError('invalid_param', `limit must be between 1 and ${LIST_LIMIT_MAX}.`, { param: 'limit' });
+      if (page.offset < 0) throw new DomainError('invalid_param', 'offset must be 0 or more.', { param: 'offset' });
+      return store.users.list(normalizeFilter(filter), order, page);
+    },
+
+    count: (filter: UserFilter) => store.users.count(normalizeFilter(filter)),
+
+    async update(id: string, input: UpdateUserInput): Promise<User> {
+      const username = checkUsername(input.username);
+      const texts = {
+        externalId: checkText(input.externalId, 'external_id'),
+        firstName: checkText(input.firstName, 'first_name'),
+        lastName: checkText(input.lastName, 'last_name'),
+        displayName: checkText(input.displayName, 'display_name'),
+        language: checkText(input.language, 'language', 35),
+      };
+      checkMetadata(input.publicMetadata, 'public_metadata');
+      checkMetadata(input.privateMetadata, 'private_metadata');
+      checkMetadata(input.unsafeMetadata, 'unsafe_metadata');
+      let digest: string | null | undefined;
+      if (input.password !== undefined && input.password !== null) {
+        const current = await this.get(id);
+        const emails = current.identifiers.filter((i) => i.type === 'email_address').map((i) => i.value);
+        const password = input.skipPasswordChecks
+          ? normalizePassword(input.password)
+          : checkPassword(input.password, { emails, username: username ?? current.username }, breached);
+        digest = await hasher.hash(password);
+      }
+      return store.transaction(async (tx) => {
+        const user = await load(tx, id);
+        const now = clock.now();
+        await tx.users.update(id, {
+          ...texts,
+          username,
+          isAdmin: input.isAdmin,
+          primaryEmailAddressId: primaryPatch(user, 'email_address', input.primaryEmailAddressId, 'primary_email_address_id'),
+          primaryPhoneNumberId: primaryPatch(user, 'phone_number', input.primaryPhoneNumberId, 'primary_phone_number_id'),
+          primaryWeb3WalletId: primaryPatch(user, 'web3_wallet', input.primaryWeb3WalletId, 'primary_web3_wallet_id'),
+          ...(digest ? { passwordDigest: digest, passwordHasher: NATIVE_HASHER } : {}),
+          publicMetadata: input.publicMetadata,
+          privateMetadata: input.privateMetadata,
+          unsafeMetadata: input.unsafeMetadata,
+          createdAt: input.createdAt,
+          updatedAt: now,
+        });
+        await tx.users.refreshSearch(id);
+        await tx.events.record({ type: 'user.updated', subjectId: id, payload: digest ? { password_changed: true } : {}, at: now });
+        return (await tx.users.findById(id)) as User;
+      });
+    },
+
+    async delete(id: string): Promise<void> {
+      await store.transaction(async (tx) => {
+        if (!(await tx.users.delete(id))) throw notFound(id);
+        await tx.events.record({ type: 'user.deleted', subjectId: id, payload: {}, at: clock.now() });
+      });
+    },
+
+    ban: (id: string) => setFlag(id, { banned: true }, 'user.banned'),
+    unban: (id: string) => setFlag(id, { banned: false }, 'user.unbanned'),
+
+    /** Deep-merges each kind of metadata under a row lock, so concurrent merges do not lose keys. */
+    async mergeMetadata(id: string, patch: MetadataPatch): Promise<User> {
+      return store.transaction(async (tx) => {
+        const user = await load(tx, id);
+        const merged = {
+          publicMetadata: patch.publicMetadata && checkMetadata(mergeMetadata(user.publicMetadata, patch.publicMetadata), 'public_metadata'),
+          privateMetadata: patch.privateMetadata && checkMetadata(mergeMetadata(user.privateMetadata, patch.privateMetadata), 'private_metadata'),
+          unsafeMetadata: patch.unsafeMetadata && checkMetadata(mergeMetadata(user.unsafeMetadata, patch.unsafeMetadata), 'unsafe_metadata'),
+        };
+        const now = clock.now();
+        await tx.users.update(id, { ...merged, updatedAt: now });
+        await tx.events.record({ type: 'user.updated', subjectId: id, payload: { metadata: true }, at: now });
+        return (await tx.users.findById(id)) as User;
+      });
+    },
+
+    /**
+     * Checks a password. An imported digest that verifies is replaced by a native argon2id one,
+     * so foreign hashes live only until each user's next successful check.
+     */
+    async verifyPassword(id: string, password: string): Promise<true> {
+      const stored = await store.users.findPassword(id);
+      if (stored === null) {
+        if (!(await store.users.findById(id))) throw notFound(id);
+        throw new DomainError('password_not_set', 'This user has no password.', { param: 'password' });
+      }
+      const normalized = normalizePassword(password);
+      if (!(await hasher.verify(normalized, stored.digest, stored.hasher))) {
+        throw new DomainError('password_incorrect', 'Password is incorrect.', { param: 'password' });
+      }
+      if (hasher.needsRehash(stored.digest, stored.hasher)) {
+        const digest = await hasher.hash(normalized);
+        await store.users.update(id, { passwordDigest: digest, passwordHasher: NATIVE_HASHER, updatedAt: clock.now() });
+      }
+      return true;
+    },
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;

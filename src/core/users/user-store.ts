@@ -1,0 +1,81 @@
+import type { Identifier, IdentifierType, Metadata, Page, User, UserFilter, UserOrder } from './types.ts';
+
+/** A new user row; identifiers are inserted alongside in the same transaction. */
+export interface NewUser {
+  id: string;
+  uuid: string;
+  externalId: string | null;
+  username: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  displayName: string | null;
+  language: string | null;
+  isAdmin: boolean;
+  publicMetadata: Metadata;
+  privateMetadata: Metadata;
+  unsafeMetadata: Metadata;
+  passwordDigest: string | null;
+  passwordHasher: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewIdentifier {
+  id: string;
+  userId: string;
+  type: IdentifierType;
+  value: string;
+  normalized: string;
+  verified: boolean;
+  verificationStrategy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Columns a service may change on a user; undefined leaves a column as it is. */
+export interface UserPatch {
+  externalId?: string | null;
+  username?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  displayName?: string | null;
+  language?: string | null;
+  isAdmin?: boolean;
+  imageUrl?: string | null;
+  publicMetadata?: Metadata;
+  privateMetadata?: Metadata;
+  unsafeMetadata?: Metadata;
+  passwordDigest?: string | null;
+  passwordHasher?: string | null;
+  banned?: boolean;
+  lockedUntil?: Date | null;
+  primaryEmailAddressId?: string | null;
+  primaryPhoneNumberId?: string | null;
+  primaryWeb3WalletId?: string | null;
+  createdAt?: Date;
+  updatedAt: Date;
+}
+
+export interface StoredPassword {
+  digest: string;
+  hasher: string;
+}
+
+/** What the users domain needs from storage. Unique violations surface as DomainErrors. */
+export interface UserStore {
+  findById(id: string): Promise<User | null>;
+  /** Locks the user row for the rest of the transaction. */
+  lockForUpdate(id: string): Promise<User | null>;
+  list(filter: UserFilter, order: UserOrder, page: Page): Promise<User[]>;
+  count(filter: UserFilter): Promise<number>;
+  insert(user: NewUser): Promise<void>;
+  update(id: string, patch: UserPatch): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  findPassword(id: string): Promise<StoredPassword | null>;
+  findIdentifier(id: string): Promise<Identifier | null>;
+  insertIdentifier(identifier: NewIdentifier): Promise<void>;
+  updateIdentifier(id: string, patch: { verified?: boolean; verificationStrategy?: string | null; updatedAt: Date }): Promise<void>;
+  deleteIdentifier(id: string): Promise<boolean>;
+  /** Recomputes the text the `query` filter searches; call after changing names or identifiers. */
+  refreshSearch(userId: string): Promise<void>;
+}

@@ -1,0 +1,9 @@
+import type { FastifyRequest } from 'fastify';
+
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export function bearerToken(req: FastifyRequest): string | null {
+  const header = req.headers.authorization;
+  if (!header || header.length > 512) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : null;
+}

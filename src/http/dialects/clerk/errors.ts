@@ -1,0 +1,76 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, isDomainError } from '../../../core/errors.ts';
+import { type ValidationProblem, describeValidation, frameworkStatus } from '../../validation.ts';
+
+interface ClerkMapping {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/** Core code -> Clerk status, error code and short message. One place decides the status. */
+export const CLERK_ERRORS: Record<ErrorCode, ClerkMapping> = {
+  invalid_param: { status: 422, code: 'form_param_format_invalid', message: 'is invalid' },
+  param_missing: { status: 422, code: 'form_param_missing', message: 'missing data' },
+  user_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  identifier_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  identifier_exists: { status: 422, code: 'form_identifier_exists', message: 'That identifier is taken. Please try another.' },
+  username_exists: { status: 422, code: 'form_identifier_exists', message: 'That username is taken. Please try another.' },
+  external_id_exists: { status: 422, code: 'form_identifier_exists', message: 'That external ID is taken. Please try another.' },
+  identifier_required: { status: 422, code: 'form_param_missing', message: 'missing data' },
+  last_identifier: { status: 422, code: 'last_required_identification_deletion_failed', message: 'Deletion failed' },
+  invalid_email: { status: 422, code: 'form_param_format_invalid', message: 'is invalid' },
+  invalid_phone: { status: 422, code: 'form_param_format_invalid', message: 'is invalid' },
+  invalid_web3_wallet: { status: 422, code: 'form_param_format_invalid', message: 'is invalid' },
+  password_too_short: { status: 422, code: 'form_password_length_too_short', message: 'Passwords must be 8 characters or more.' },
+  password_too_long: { status: 422, code: 'form_password_length_too_long', message: 'Password is too long.' },
+  password_pwned: { status: 422, code: 'form_password_pwned', message: 'Password has been found in an online data breach.' },
+  password_contains_identifier: { status: 422, code: 'form_password_validation_failed', message: 'Password is too similar to your identifiers.' },
+  password_required: { status: 422, code: 'form_param_missing', message: 'missing data' },
+  password_incorrect: { status: 422, code: 'form_password_incorrect', message: 'Password is incorrect.' },
+  password_not_set: { status: 422, code: 'form_password_not_set', message: 'This user has no password.' },
+  password_digest_invalid: { status: 422, code: 'form_password_digest_invalid', message: 'Password digest is invalid.' },
+  hasher_busy: { status: 429, code: 'too_many_requests', message: 'Too many requests' },
+  primary_identifier_unverified: { status: 422, code: 'form_identification_not_verified', message: 'is not verified' },
+  secret_key_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  authentication_invalid: { status: 401, code: 'authentication_invalid', message: 'Unauthorized request' },
+};
+
+const VALIDATION_CODES: Record<ValidationProblem['kind'], string> = {
+  unknown: 'form_param_unknown',
+  missing: 'form_param_missing',
+  invalid: 'form_param_format_invalid',
+};
+
+function body(code: string, message: string, longMessage: string, meta?: Record<string, unknown>) {
+  return { errors: [{ message, long_message: longMessage, code, ...(meta ? { meta } : {}) }] };
+}
+
+/** Sends Clerk's 401; used by the authentication hook. */
+export function sendUnauthorized(reply: FastifyReply) {
+  return reply
+    .code(401)
+    .send(body('authentication_invalid', 'Unauthorized request', 'You are not authorized to perform this request'));
+}
+
+export function clerkNotFound(_req: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send(body('resource_not_found', 'not found', 'The requested resource was not found.'));
+}
+
+/** The Clerk dialect's error handler: domain codes, validation failures and framework errors. */
+export function clerkErrorHandler(error: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  if (isDomainError(error)) {
+    const m = CLERK_ERRORS[error.code];
+    if (error.meta.retryAfterSeconds) reply.header('retry-after', String(error.meta.retryAfterSeconds));
+    const meta = error.meta.param ? { param_name: error.meta.param } : undefined;
+    return reply.code(m.status).send(body(m.code, m.message, error.message, meta));
+  }
+  const problem = describeValidation(error);
+  if (problem) {
+    return reply.code(422).send(body(VALIDATION_CODES[problem.kind], problem.message, problem.longMessage, { param_name: problem.param }));
+  }
+  const status = frameworkStatus(error);
+  if (status) return reply.code(status.status).send(body(status.code, status.message, status.message));
+  req.log.error({ err: error }, 'unhandled error');
+  return reply.code(500).send(body('internal_clerk_error', 'Something went wrong', 'Please try again later.'));
+}

@@ -1,0 +1,31 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { SecretKeyService } from '../../../core/keys/secret-keys.ts';
+import type { IdentifierService } from '../../../core/users/identifier-service.ts';
+import type { UserService } from '../../../core/users/user-service.ts';
+import { bearerToken } from '../../bearer.ts';
+import { clerkErrorHandler, clerkNotFound, sendUnauthorized } from './errors.ts';
+import { identifierRoutes } from './identifier-routes.ts';
+import { SHARED_SCHEMAS } from './schemas.ts';
+import { usersRoutes } from './users-routes.ts';
+
+export interface ClerkDialectDeps {
+  users: UserService;
+  identifiers: IdentifierService;
+  secretKeys: SecretKeyService;
+}
+
+/** The native admin API: Clerk Backend API v1, mounted at /v1. */
+export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    for (const s of SHARED_SCHEMAS) app.addSchema(s);
+    app.setErrorHandler(clerkErrorHandler);
+    app.setNotFoundHandler(clerkNotFound);
+    app.addHook('onRequest', async (req, reply) => {
+      const token = bearerToken(req);
+      const keyId = token ? await deps.secretKeys.authenticate(token) : null;
+      if (!keyId) return sendUnauthorized(reply);
+    });
+    await app.register(usersRoutes(deps.users));
+    await app.register(identifierRoutes(deps.identifiers));
+  };
+}

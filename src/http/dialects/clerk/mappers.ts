@@ -1,0 +1,65 @@
+import type { Identifier, User } from '../../../core/users/types.ts';
+
+const ms = (d: Date | null) => (d ? d.getTime() : null);
+
+function verification(i: Identifier) {
+  if (!i.verified) return null;
+  return { status: 'verified', strategy: i.verificationStrategy ?? 'admin', attempts: null, expire_at: null };
+}
+
+export function toClerkEmailAddress(i: Identifier) {
+  return { id: i.id, object: 'email_address' as const, email_address: i.value, reserved: false, verification: verification(i), linked_to: [] };
+}
+
+export function toClerkPhoneNumber(i: Identifier) {
+  return {
+    id: i.id,
+    object: 'phone_number' as const,
+    phone_number: i.value,
+    reserved_for_second_factor: false,
+    default_second_factor: false,
+    reserved: false,
+    verification: verification(i),
+    linked_to: [],
+    backup_codes: null,
+  };
+}
+
+export function toClerkWeb3Wallet(i: Identifier) {
+  return { id: i.id, object: 'web3_wallet' as const, web3_wallet: i.value, verification: verification(i) };
+}
+
+/** Maps the core user to Clerk's `User` object. */
+export function toClerkUser(u: User) {
+  const of = (type: Identifier['type']) => u.identifiers.filter((i) => i.type === type);
+  return {
+    id: u.id,
+    object: 'user' as const,
+    external_id: u.externalId,
+    primary_email_address_id: u.primaryEmailAddressId,
+    primary_phone_number_id: u.primaryPhoneNumberId,
+    primary_web3_wallet_id: u.primaryWeb3WalletId,
+    username: u.username,
+    first_name: u.firstName,
+    last_name: u.lastName,
+    profile_image_url: u.imageUrl ?? '',
+    image_url: u.imageUrl ?? '',
+    public_metadata: u.publicMetadata,
+    private_metadata: u.privateMetadata,
+    unsafe_metadata: u.unsafeMetadata,
+    gender: null,
+    birthday: null,
+    email_addresses: of('email_address').map(toClerkEmailAddress),
+    phone_numbers: of('phone_number').map(toClerkPhoneNumber),
+    web3_wallets: of('web3_wallet').map(toClerkWeb3Wallet),
+    password_enabled: u.passwordEnabled,
+    two_factor_enabled: u.totpEnabled || u.backupCodeEnabled,
+    totp_enabled: u.totpEnabled,
+    backup_code_enabled: u.backupCodeEnabled,
+    external_accounts: [],
+    last_sign_in_at: ms(u.lastSignInAt),
+    banned: u.banned,
+    updated_at: u.updatedAt.getTime(),
+    created_at: u.createdAt.getTime(),
+  };
+}

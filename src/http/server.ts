@@ -1,0 +1,64 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
+import { LOG_REDACT } from '../logging.ts';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface HttpOptions {
+  logLevel: string;
+  /** Dialects to mount, each at its own prefix. */
+  dialects: Array<{ prefix: string; plugin: FastifyPluginAsync<any>; docs?: boolean }>;
+  version: string;
+}
+
+/** Builds the Fastify server: JSON parsing, validation rules, OpenAPI and the dialects. */
+export async function createHttpServer(options: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: options.logLevel, redact: LOG_REDACT },
+    bodyLimit: BODY_LIMIT,
+    // Per-request lines only when debugging: at info level they cost throughput and say little.
+    logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace' }),
+    ajv: {
+      // Unknown fields are errors, not silently dropped; query values coerce from strings.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // An empty JSON body means "no body": SDKs send POST /ban and friends that way.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' || body === undefined) return done(null, undefined);
+    defaultJson(req, body as string, done);
+  });
+
+  // Dialect contracts want exactly `application/json`, without a charset parameter.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('application/json')) reply.header('content-type', 'application/json');
+    return payload;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Latchkey admin API', version: options.version, description: 'Clerk Backend API v1 dialect and compatibility dialects.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearerAuth: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  for (const d of options.dialects) await app.register(d.plugin, { prefix: d.prefix });
+
+  // The Clerk-dialect document: only what /v1 implements.
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => {
+    const doc = app.swagger() as { paths: Record<string, unknown> };
+    const paths = Object.fromEntries(Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/')));
+    return { ...doc, paths };
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  return app;
+}

@@ -1,0 +1,54 @@
+import { DomainError } from '../core/errors.ts';
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+  message?: string;
+  detail?: string;
+}
+
+const UNIQUE_RULES: Record<string, (detail?: string) => DomainError> = {
+  users_external_id_key: () => new DomainError('external_id_exists', 'That external_id is taken by another user.', { param: 'external_id' }),
+  users_username_key: () => new DomainError('username_exists', 'That username is taken. Please try another.', { param: 'username' }),
+  identifiers_type_normalized_key: (detail?: string) => {
+    // detail reads "Key (type, normalized)=(email_address, a@b.c) already exists."
+    const type = /=\((email_address|phone_number|web3_wallet),/.exec(detail ?? '')?.[1] ?? 'identifier';
+    return new DomainError('identifier_exists', 'That identifier is taken. Please try another.', { param: type });
+  },
+};
+
+/**
+ * Turns a database error into the domain error it means, by SQLSTATE and constraint name.
+ * Anything unexpected is returned unchanged, to surface as an internal error.
+ */
+export function translateDbError(e: unknown): unknown {
+  if (!e || typeof e !== 'object') return e;
+  const err = e as PgError;
+  switch (err.code) {
+    case '23505': {
+      // PGlite reports the constraint only in the message on some paths.
+      const name = err.constraint ?? Object.keys(UNIQUE_RULES).find((k) => err.message?.includes(k));
+      return (name && UNIQUE_RULES[name]?.(err.detail)) ?? new DomainError('identifier_exists', 'That value is already taken.');
+    }
+    case '23503':
+      return new DomainError('user_not_found', 'The user no longer exists.', { param: 'user_id' });
+    case '22P02':
+    case '22007':
+    case '22008':
+    case '22003':
+    case '22021':
+    case '54000':
+      return new DomainError('invalid_param', 'A value is out of range or malformed.');
+    default:
+      return e;
+  }
+}
+
+/** Runs a storage call and rethrows database errors as domain errors. */
+export async function translated<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw translateDbError(e);
+  }
+}

@@ -1,0 +1,90 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json = ColumnType<Record<string, unknown>, string, string>;
+
+/** Table shapes as Kysely sees them; the migrations are the source of truth. */
+export interface UsersTable {
+  id: string;
+  numeric_id: Generated<string | number>;
+  uuid: string;
+  external_id: string | null;
+  username: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  display_name: string | null;
+  language: string | null;
+  is_admin: Generated<boolean>;
+  image_url: string | null;
+  public_metadata: Json;
+  private_metadata: Json;
+  unsafe_metadata: Json;
+  password_digest: string | null;
+  password_hasher: string | null;
+  totp_enabled: Generated<boolean>;
+  backup_code_enabled: Generated<boolean>;
+  banned: Generated<boolean>;
+  locked_until: Timestamp | null;
+  primary_email_address_id: string | null;
+  primary_phone_number_id: string | null;
+  primary_web3_wallet_id: string | null;
+  last_sign_in_at: Timestamp | null;
+  search: Generated<string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface IdentifiersTable {
+  id: string;
+  user_id: string;
+  type: string;
+  value: string;
+  normalized: string;
+  verified: boolean;
+  verification_strategy: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  slug: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OrganizationMembershipsTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  role: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SecretKeysTable {
+  id: string;
+  name: string;
+  key_hash: string;
+  last_four: string;
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface EventsTable {
+  id: Generated<string | number>;
+  type: string;
+  subject_id: string;
+  payload: Json;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  users: UsersTable;
+  identifiers: IdentifiersTable;
+  organizations: OrganizationsTable;
+  organization_memberships: OrganizationMembershipsTable;
+  secret_keys: SecretKeysTable;
+  events: EventsTable;
+}

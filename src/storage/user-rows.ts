@@ -1,0 +1,144 @@
+import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import type { Identifier, IdentifierType, User, UserFilter } from '../core/users/types.ts';
+import type { UserPatch } from '../core/users/user-store.ts';
+import type { Database } from './schema.ts';
+
+interface IdentifierJson {
+  id: string;
+  type: IdentifierType;
+  value: string;
+  verified: boolean;
+  verification_strategy: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The columns every user read selects: one round trip, identifiers folded in as JSON. */
+export function userColumns(eb: ExpressionBuilder<Database, 'users'>) {
+  return [
+    'users.id', 'users.numeric_id', 'users.uuid', 'users.external_id', 'users.username', 'users.first_name',
+    'users.last_name', 'users.display_name', 'users.language', 'users.is_admin', 'users.image_url',
+    'users.public_metadata', 'users.private_metadata', 'users.unsafe_metadata', 'users.totp_enabled',
+    'users.backup_code_enabled', 'users.banned', 'users.locked_until', 'users.primary_email_address_id',
+    'users.primary_phone_number_id', 'users.primary_web3_wallet_id', 'users.last_sign_in_at',
+    'users.created_at', 'users.updated_at',
+    eb('users.password_digest', 'is not', null).as('password_enabled'),
+    sql<IdentifierJson[]>`coalesce((select json_agg(json_build_object('id', i.id, 'type', i.type, 'value', i.value,
+      'verified', i.verified, 'verification_strategy', i.verification_strategy, 'created_at', i.created_at,
+      'updated_at', i.updated_at) order by i.created_at, i.id) from identifiers i where i.user_id = users.id), '[]'::json)`.as('identifiers'),
+  ] as const;
+}
+
+type Row = Record<string, any>;
+
+function toIdentifier(userId: string, j: IdentifierJson): Identifier {
+  return {
+    id: j.id,
+    userId,
+    type: j.type,
+    value: j.value,
+    verified: j.verified,
+    verificationStrategy: j.verification_strategy,
+    createdAt: new Date(j.created_at),
+    updatedAt: new Date(j.updated_at),
+  };
+}
+
+const asJson = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
+
+export function toUser(r: Row): User {
+  return {
+    id: r.id,
+    numericId: Number(r.numeric_id),
+    uuid: r.uuid,
+    externalId: r.external_id,
+    username: r.username,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    displayName: r.display_name,
+    language: r.language,
+    isAdmin: r.is_admin,
+    imageUrl: r.image_url,
+    publicMetadata: asJson(r.public_metadata),
+    privateMetadata: asJson(r.private_metadata),
+    unsafeMetadata: asJson(r.unsafe_metadata),
+    passwordEnabled: r.password_enabled,
+    totpEnabled: r.totp_enabled,
+    backupCodeEnabled: r.backup_code_enabled,
+    banned: r.banned,
+    lockedUntil: r.locked_until,
+    primaryEmailAddressId: r.primary_email_address_id,
+    primaryPhoneNumberId: r.primary_phone_number_id,
+    primaryWeb3WalletId: r.primary_web3_wallet_id,
+    identifiers: (typeof r.identifiers === 'string' ? JSON.parse(r.identifiers) : r.identifiers).map((j: IdentifierJson) => toIdentifier(r.id, j)),
+    lastSignInAt: r.last_sign_in_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
+  externalId: 'external_id',
+  username: 'username',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  displayName: 'display_name',
+  language: 'language',
+  isAdmin: 'is_admin',
+  imageUrl: 'image_url',
+  publicMetadata: 'public_metadata',
+  privateMetadata: 'private_metadata',
+  unsafeMetadata: 'unsafe_metadata',
+  passwordDigest: 'password_digest',
+  passwordHasher: 'password_hasher',
+  banned: 'banned',
+  lockedUntil: 'locked_until',
+  primaryEmailAddressId: 'primary_email_address_id',
+  primaryPhoneNumberId: 'primary_phone_number_id',
+  primaryWeb3WalletId: 'primary_web3_wallet_id',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+};
+
+const JSON_FIELDS = new Set(['publicMetadata', 'privateMetadata', 'unsafeMetadata']);
+
+/** Maps a patch to column values, leaving out what the patch does not set. */
+export function patchColumns(patch: UserPatch): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    out[PATCH_COLUMNS[key as keyof UserPatch]] = JSON_FIELDS.has(key) ? JSON.stringify(value) : value;
+  }
+  return out;
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Adds the WHERE clauses of a user filter; values arrive already normalised by the core. */
+export function applyUserFilter<O>(qb: SelectQueryBuilder<Database, 'users', O>, f: UserFilter) {
+  const byIdentifier = (type: IdentifierType, values?: string[]) => {
+    if (!values?.length) return;
+    qb = qb.where('users.id', 'in', (eb) =>
+      eb.selectFrom('identifiers').select('identifiers.user_id').where('identifiers.type', '=', type).where('identifiers.normalized', 'in', values),
+    );
+  };
+  byIdentifier('email_address', f.emailAddresses);
+  byIdentifier('phone_number', f.phoneNumbers);
+  byIdentifier('web3_wallet', f.web3Wallets);
+  if (f.usernames?.length) qb = qb.where(sql`lower(users.username)`, 'in', f.usernames);
+  if (f.externalIds?.include.length) qb = qb.where('users.external_id', 'in', f.externalIds.include);
+  if (f.externalIds?.exclude.length) {
+    const ex = f.externalIds.exclude;
+    qb = qb.where((eb) => eb.or([eb('users.external_id', 'is', null), eb('users.external_id', 'not in', ex)]));
+  }
+  if (f.userIds?.include.length) qb = qb.where('users.id', 'in', f.userIds.include);
+  if (f.userIds?.exclude.length) qb = qb.where('users.id', 'not in', f.userIds.exclude);
+  const members = (orgs: string[]) => (eb: ExpressionBuilder<Database, 'users'>) =>
+    eb.selectFrom('organization_memberships').select('organization_memberships.user_id').where('organization_memberships.organization_id', 'in', orgs);
+  if (f.organizationIds?.include.length) qb = qb.where('users.id', 'in', members(f.organizationIds.include));
+  if (f.organizationIds?.exclude.length) qb = qb.where('users.id', 'not in', members(f.organizationIds.exclude));
+  if (f.query) qb = qb.where('users.search', 'like', `%${escapeLike(f.query)}%`);
+  return qb;
+}

@@ -1,0 +1,154 @@
+import { type Kysely, sql } from 'kysely';
+import type { UserStore } from '../core/users/user-store.ts';
+import type { Identifier } from '../core/users/types.ts';
+import { translated } from './db-errors.ts';
+import type { Database } from './schema.ts';
+import { applyUserFilter, patchColumns, toUser, userColumns } from './user-rows.ts';
+
+/** The users repository over Kysely; every call translates database errors to domain errors. */
+export function createUserStore(db: Kysely<Database>): UserStore {
+  const selectUsers = () => db.selectFrom('users').select(userColumns);
+
+  return {
+    findById: (id) =>
+      translated(async () => {
+        const row = await selectUsers().where('users.id', '=', id).executeTakeFirst();
+        return row ? toUser(row) : null;
+      }),
+
+    lockForUpdate: (id) =>
+      translated(async () => {
+        const locked = await db.selectFrom('users').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!locked) return null;
+        const row = await selectUsers().where('users.id', '=', id).executeTakeFirstOrThrow();
+        return toUser(row);
+      }),
+
+    list: (filter, order, page) =>
+      translated(async () => {
+        const rows = await applyUserFilter(selectUsers(), filter)
+          .orderBy(`users.${order.field}`, order.direction)
+          .orderBy('users.id', order.direction)
+          .limit(page.limit)
+          .offset(page.offset)
+          .execute();
+        return rows.map(toUser);
+      }),
+
+    count: (filter) =>
+      translated(async () => {
+        const row = await applyUserFilter(db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')), filter).executeTakeFirstOrThrow();
+        return Number(row.n);
+      }),
+
+    insert: (u) =>
+      translated(async () => {
+        await db
+          .insertInto('users')
+          .values({
+            id: u.id,
+            uuid: u.uuid,
+            external_id: u.externalId,
+            username: u.username,
+            first_name: u.firstName,
+            last_name: u.lastName,
+            display_name: u.displayName,
+            language: u.language,
+            is_admin: u.isAdmin,
+            image_url: null,
+            public_metadata: JSON.stringify(u.publicMetadata),
+            private_metadata: JSON.stringify(u.privateMetadata),
+            unsafe_metadata: JSON.stringify(u.unsafeMetadata),
+            password_digest: u.passwordDigest,
+            password_hasher: u.passwordHasher,
+            locked_until: null,
+            primary_email_address_id: null,
+            primary_phone_number_id: null,
+            primary_web3_wallet_id: null,
+            last_sign_in_at: null,
+            created_at: u.createdAt,
+            updated_at: u.updatedAt,
+          })
+          .execute();
+      }),
+
+    update: (id, patch) =>
+      translated(async () => {
+        const res = await db.updateTable('users').set(patchColumns(patch)).where('id', '=', id).executeTakeFirst();
+        return Number(res.numUpdatedRows) > 0;
+      }),
+
+    delete: (id) =>
+      translated(async () => {
+        const res = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+        return Number(res.numDeletedRows) > 0;
+      }),
+
+    findPassword: (id) =>
+      translated(async () => {
+        const row = await db.selectFrom('users').select(['password_digest', 'password_hasher']).where('id', '=', id).executeTakeFirst();
+        return row?.password_digest && row.password_hasher ? { digest: row.password_digest, hasher: row.password_hasher } : null;
+      }),
+
+    findIdentifier: (id) =>
+      translated(async () => {
+        const r = await db.selectFrom('identifiers').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!r) return null;
+        const ident: Identifier = {
+          id: r.id,
+          userId: r.user_id,
+          type: r.type as Identifier['type'],
+          value: r.value,
+          verified: r.verified,
+          verificationStrategy: r.verification_strategy,
+          createdAt: r.created_at,
+          updatedAt: r.updated_at,
+        };
+        return ident;
+      }),
+
+    insertIdentifier: (i) =>
+      translated(async () => {
+        await db
+          .insertInto('identifiers')
+          .values({
+            id: i.id,
+            user_id: i.userId,
+            type: i.type,
+            value: i.value,
+            normalized: i.normalized,
+            verified: i.verified,
+            verification_strategy: i.verificationStrategy,
+            created_at: i.createdAt,
+            updated_at: i.updatedAt,
+          })
+          .execute();
+      }),
+
+    updateIdentifier: (id, patch) =>
+      translated(async () => {
+        await db
+          .updateTable('identifiers')
+          .set({
+            ...(patch.verified !== undefined ? { verified: patch.verified } : {}),
+            ...(patch.verificationStrategy !== undefined ? { verification_strategy: patch.verificationStrategy } : {}),
+            updated_at: patch.updatedAt,
+          })
+          .where('id', '=', id)
+          .execute();
+      }),
+
+    deleteIdentifier: (id) =>
+      translated(async () => {
+        const res = await db.deleteFrom('identifiers').where('id', '=', id).executeTakeFirst();
+        return Number(res.numDeletedRows) > 0;
+      }),
+
+    refreshSearch: (userId) =>
+      translated(async () => {
+        await sql`UPDATE users SET search = lower(concat_ws(' ', id, username, first_name, last_name, display_name,
+            (SELECT string_agg(i.value, ' ' ORDER BY i.created_at) FROM identifiers i WHERE i.user_id = users.id)))
+          WHERE id = ${userId}`.execute(db);
+      }),
+  };
+}
