@@ -33,6 +33,11 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     defaultJson(req, body as string, done);
   });
 
+  // Optional bodies validate as an empty object, so "no body" and "{}" behave the same.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.method !== 'GET' && req.method !== 'HEAD') req.body = {};
+  });
+
   // Dialect contracts want exactly `application/json`, without a charset parameter.
   app.addHook('onSend', async (_req, reply, payload) => {
     const type = reply.getHeader('content-type');

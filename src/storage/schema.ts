@@ -21,6 +21,7 @@ export interface UsersTable {
   unsafe_metadata: Json;
   password_digest: string | null;
   password_hasher: string | null;
+  password_compromised_at: Timestamp | null;
   totp_enabled: Generated<boolean>;
   backup_code_enabled: Generated<boolean>;
   banned: Generated<boolean>;

@@ -91,6 +91,7 @@ const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   unsafeMetadata: 'unsafe_metadata',
   passwordDigest: 'password_digest',
   passwordHasher: 'password_hasher',
+  passwordCompromisedAt: 'password_compromised_at',
   banned: 'banned',
   lockedUntil: 'locked_until',
   primaryEmailAddressId: 'primary_email_address_id',

@@ -98,10 +98,42 @@ export function createIdentifierService(deps: { store: Store; clock: Clock; rule
       });
     },
 
-    /** Deletes an identifier; a deleted primary hands over to the oldest remaining one of its kind. */
-    async delete(id: string, type: IdentifierType): Promise<void> {
+    /**
+     * Replaces all of a user's identifiers of one kind with a single new, verified, primary one,
+     * in one transaction.
+     */
+    async replace(userId: string, type: 'email_address' | 'phone_number', value: string): Promise<Identifier> {
+      const norm = type === 'email_address' ? normalizeEmail(value) : normalizePhone(value);
+      return store.transaction(async (tx) => {
+        const user = await lockOwner(tx, userId);
+        const now = clock.now();
+        for (const old of user.identifiers.filter((i) => i.type === type && i.value !== norm.value)) await tx.users.deleteIdentifier(old.id);
+        const existing = user.identifiers.find((i) => i.type === type && i.value === norm.value);
+        const ident: Identifier = existing ?? {
+          id: newId('idn'),
+          userId,
+          type,
+          value: norm.value,
+          verified: true,
+          verificationStrategy: 'admin',
+          createdAt: now,
+          updatedAt: now,
+        };
+        if (!existing) await tx.users.insertIdentifier({ ...ident, normalized: norm.normalized });
+        else if (!existing.verified) await tx.users.updateIdentifier(existing.id, { verified: true, verificationStrategy: 'admin', updatedAt: now });
+        await tx.users.update(userId, { [PRIMARY_FIELD[type]]: ident.id, updatedAt: now });
+        return finish(tx, { ...ident, verified: true, verificationStrategy: ident.verificationStrategy ?? 'admin' }, 'user.identifier.replaced');
+      });
+    },
+
+    /**
+     * Deletes an identifier; a deleted primary hands over to the oldest remaining one of its kind.
+     * With `ownerId`, the identifier must belong to that user.
+     */
+    async delete(id: string, type: IdentifierType, ownerId?: string): Promise<void> {
       await store.transaction(async (tx) => {
         const found = await find(tx, id, type);
+        if (ownerId !== undefined && found.userId !== ownerId) throw notFound(id);
         const user = await lockOwner(tx, found.userId);
         const rest = user.identifiers.filter((i) => i.id !== id);
         if (rules.requireIdentifier && rest.length === 0) {

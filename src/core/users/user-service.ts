@@ -149,6 +149,25 @@ export function createUserService(deps: CreateUserDeps) {
       });
     },
 
+    /** Replaces each given kind of metadata whole; kinds left out keep their value. */
+    replaceMetadata(id: string, patch: MetadataPatch): Promise<User> {
+      return setFlag(
+        id,
+        {
+          publicMetadata: checkMetadata(patch.publicMetadata, 'public_metadata'),
+          privateMetadata: checkMetadata(patch.privateMetadata, 'private_metadata'),
+          unsafeMetadata: checkMetadata(patch.unsafeMetadata, 'unsafe_metadata'),
+        },
+        'user.updated',
+      );
+    },
+
+    removePassword: (id: string) => setFlag(id, { passwordDigest: null, passwordHasher: null, passwordCompromisedAt: null }, 'user.password.removed'),
+
+    /** Marks the password as known to be compromised; sign-in then demands a reset. */
+    setPasswordCompromised: (id: string, compromised: boolean) =>
+      setFlag(id, { passwordCompromisedAt: compromised ? clock.now() : null }, compromised ? 'user.password.compromised' : 'user.password.uncompromised'),
+
     ban: (id: string) => setFlag(id, { banned: true }, 'user.banned'),
     unban: (id: string) => setFlag(id, { banned: false }, 'user.unbanned'),
 

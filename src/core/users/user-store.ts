@@ -47,6 +47,7 @@ export interface UserPatch {
   unsafeMetadata?: Metadata;
   passwordDigest?: string | null;
   passwordHasher?: string | null;
+  passwordCompromisedAt?: Date | null;
   banned?: boolean;
   lockedUntil?: Date | null;
   primaryEmailAddressId?: string | null;

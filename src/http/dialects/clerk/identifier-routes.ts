@@ -59,7 +59,7 @@ export function identifierRoutes(identifiers: IdentifierService): FastifyPluginA
       app.patch(
         `/${k.path}/:id`,
         { schema: { tags: [k.tag], operationId: k.ops.update, params: Params, body: Type.Object(Flags, { additionalProperties: false }), response: one } },
-        async (req) => k.map(await identifiers.update(req.params.id, k.type, req.body ?? {})),
+        async (req) => k.map(await identifiers.update(req.params.id, k.type, req.body)),
       );
 
       app.delete(

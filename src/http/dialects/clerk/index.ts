@@ -6,6 +6,7 @@ import { bearerToken } from '../../bearer.ts';
 import { clerkErrorHandler, clerkNotFound, sendUnauthorized } from './errors.ts';
 import { identifierRoutes } from './identifier-routes.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
+import { userExtrasRoutes } from './user-extras-routes.ts';
 import { usersRoutes } from './users-routes.ts';
 
 export interface ClerkDialectDeps {
@@ -26,6 +27,7 @@ export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox 
       if (!keyId) return sendUnauthorized(reply);
     });
     await app.register(usersRoutes(deps.users));
+    await app.register(userExtrasRoutes(deps.users, deps.identifiers));
     await app.register(identifierRoutes(deps.identifiers));
   };
 }

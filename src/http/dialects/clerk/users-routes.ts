@@ -176,7 +176,7 @@ export function usersRoutes(users: UserService): FastifyPluginAsyncTypebox {
     );
 
     app.patch('/users/:user_id/metadata', { schema: { tags: ['Users'], operationId: 'UpdateUserMetadata', params: UserId, body: MetadataBody, response: user } }, async (req) => {
-      const b = req.body ?? {};
+      const b = req.body;
       const merged = await users.mergeMetadata(req.params.user_id, { publicMetadata: b.public_metadata, privateMetadata: b.private_metadata, unsafeMetadata: b.unsafe_metadata });
       return toClerkUser(merged);
     });
@@ -221,12 +221,14 @@ export function usersRoutes(users: UserService): FastifyPluginAsyncTypebox {
           tags: ['Users'],
           operationId: 'GetOAuthAccessToken',
           params: Type.Object({ user_id: Type.String({ minLength: 1, maxLength: 128 }), provider: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
-          response: { 200: Type.Array(Type.Object({})), ...ERROR_RESPONSES },
+          // The SDK asks for the paginated shape, {data, total_count}.
+          querystring: Type.Object({ paginated: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), offset: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
+          response: { 200: Type.Union([Type.Array(Type.Object({})), Type.Object({ data: Type.Array(Type.Object({})), total_count: Type.Integer() })]), ...ERROR_RESPONSES },
         },
       },
       async (req) => {
         await users.get(req.params.user_id);
-        return [];
+        return req.query.paginated ? { data: [], total_count: 0 } : [];
       },
     );
   };
