@@ -5,8 +5,10 @@ import { type BreachedPasswords, loadBreachedPasswords } from './core/credential
 import { createPasswordHasher, DEFAULT_HASHING, type HashingOptions } from './core/credentials/password-hasher.ts';
 import { createSecretKeyService } from './core/keys/secret-keys.ts';
 import { createIdentifierService } from './core/users/identifier-service.ts';
+import { createProfileImageService } from './core/users/profile-images.ts';
 import { createUserService } from './core/users/user-service.ts';
 import { clerkDialect } from './http/dialects/clerk/index.ts';
+import { registerImageRoute } from './http/images-route.ts';
 import { createHttpServer } from './http/server.ts';
 import { openDatabase, type DatabaseHandle } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrate.ts';
@@ -45,6 +47,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const users = createUserService({ store, clock, hasher, breached, rules });
   const identifiers = createIdentifierService({ store, clock, rules });
   const secretKeys = createSecretKeyService({ store, clock });
+  const profileImages = createProfileImageService({ store, clock });
+  const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
 
   // A fresh instance needs one key to be usable at all; it is shown once, by the caller.
   let firstKey: string | undefined;
@@ -54,13 +58,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const http: FastifyInstance = await createHttpServer({
     logLevel: config.logLevel,
     version: pkg.version,
-    dialects: [{ prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys }) }],
+    dialects: [{ prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl }) }],
   });
+  registerImageRoute(http, profileImages);
 
   return {
     http,
     database,
-    services: { users, identifiers, secretKeys, hasher },
+    services: { users, identifiers, secretKeys, hasher, profileImages },
     firstKey,
     async close() {
       await http.close();

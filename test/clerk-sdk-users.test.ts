@@ -135,4 +135,54 @@ describe.each(BACKENDS)('official @clerk/backend SDK against Latchkey (%s)', (ba
     const tokens = await clerk.users.getUserOauthAccessToken(u.id, 'google');
     expect(tokens.data).toEqual([]);
   });
+
+  it('drives the SDK methods beyond the published spec', async () => {
+    const u = await clerk.users.createUser({
+      emailAddress: ['gina@example.com', 'gina@old.example'],
+      emailAddressIdentificationStatus: ['verified', 'reserved'],
+      web3Wallet: ['0x52908400098527886E0F7030069857D2E4169EE7'],
+      locale: 'fr-FR',
+      banned: true,
+    } as any);
+    expect(u.banned).toBe(true);
+    const reserved = u.emailAddresses.find((e) => e.emailAddress === 'gina@old.example');
+    expect(reserved?.verification).toBeNull();
+    expect(await clerkCode(clerk.users.createUser({ emailAddress: ['GINA@old.example'] }))).toEqual({ status: 422, code: 'form_identifier_exists' });
+
+    const replaced = await clerk.users.replaceUserEmailAddress(u.id, { emailAddress: 'gina@new.example' });
+    const after = await clerk.users.getUser(u.id);
+    expect(after.emailAddresses.map((e) => e.emailAddress)).toEqual(['gina@new.example']);
+    expect(after.primaryEmailAddressId).toBe(replaced.id);
+    const phone = await clerk.users.replaceUserPhoneNumber(u.id, { phoneNumber: '+14155552672' });
+    expect((await clerk.users.getUser(u.id)).primaryPhoneNumberId).toBe(phone.id);
+
+    const wallet = after.web3Wallets[0];
+    await clerk.users.deleteUserWeb3Wallet({ userId: u.id, web3WalletIdentificationId: wallet.id });
+    expect((await clerk.users.getUser(u.id)).web3Wallets).toEqual([]);
+    expect((await clerkCode(clerk.users.deleteUserPasskey({ userId: u.id, passkeyIdentificationId: 'idn_missing' }))).status).toBe(404);
+
+    expect((await clerk.users.setPasswordCompromised(u.id)).id).toBe(u.id);
+    expect((await clerk.users.unsetPasswordCompromised(u.id)).id).toBe(u.id);
+    const invitations = await clerk.users.getOrganizationInvitationList({ userId: u.id });
+    expect(invitations.totalCount).toBe(0);
+
+    // A 1x1 PNG, sent as multipart by the SDK; the file name lies about the type on purpose.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    const withImage = await clerk.users.updateUserProfileImage(u.id, { file: new Blob([png], { type: 'text/plain' }) as any });
+    const path = new URL(withImage.imageUrl).pathname;
+    expect(path).toMatch(/^\/images\/img_/);
+    const served = await fetch(server.url + path);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(served.headers.get('cache-control')).toContain('public');
+    expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true);
+
+    const svg = new Blob(['<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'], { type: 'image/png' });
+    expect((await clerkCode(clerk.users.updateUserProfileImage(u.id, { file: svg as any }))).status).toBe(422);
+    expect((await clerk.users.getUser(u.id)).imageUrl).toBe(withImage.imageUrl);
+
+    const cleared = await clerk.users.deleteUserProfileImage(u.id);
+    expect(cleared.imageUrl).toBe('');
+    expect((await fetch(server.url + path)).status).toBe(404);
+  });
 });

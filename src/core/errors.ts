@@ -26,6 +26,9 @@ export const ERROR_CODES = [
   'hasher_busy',
   'primary_identifier_unverified',
   'secret_key_not_found',
+  'image_invalid',
+  'image_too_large',
+  'image_not_found',
   'authentication_invalid',
 ] as const;
 

@@ -1,4 +1,5 @@
 import type { UserStore } from './users/user-store.ts';
+import type { ImageStore } from './images/image-store.ts';
 import type { SecretKeyStore } from './keys/secret-key-store.ts';
 
 /** A domain event, written to the outbox in the same transaction as the change it describes. */
@@ -18,6 +19,7 @@ export interface Store {
   users: UserStore;
   secretKeys: SecretKeyStore;
   events: EventStore;
+  images: ImageStore;
   /** Runs `fn` in one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

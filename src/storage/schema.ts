@@ -16,6 +16,7 @@ export interface UsersTable {
   language: string | null;
   is_admin: Generated<boolean>;
   image_url: string | null;
+  image_id: string | null;
   public_metadata: Json;
   private_metadata: Json;
   unsafe_metadata: Json;
@@ -25,6 +26,7 @@ export interface UsersTable {
   totp_enabled: Generated<boolean>;
   backup_code_enabled: Generated<boolean>;
   banned: Generated<boolean>;
+  legal_accepted_at: Timestamp | null;
   locked_until: Timestamp | null;
   primary_email_address_id: string | null;
   primary_phone_number_id: string | null;
@@ -81,7 +83,16 @@ export interface EventsTable {
   created_at: Timestamp;
 }
 
+export interface ImagesTable {
+  id: string;
+  content_type: string;
+  bytes: Uint8Array;
+  sha256: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
+  images: ImagesTable;
   users: UsersTable;
   identifiers: IdentifiersTable;
   organizations: OrganizationsTable;

@@ -3,6 +3,7 @@ import type { SecretKeyStore } from '../core/keys/secret-key-store.ts';
 import type { EventStore, Store } from '../core/store.ts';
 import { translated } from './db-errors.ts';
 import type { Database } from './schema.ts';
+import { createImageStore } from './image-store.ts';
 import { createUserStore } from './user-store.ts';
 
 function createSecretKeyStore(db: Kysely<Database>): SecretKeyStore {
@@ -53,6 +54,7 @@ export function createStore(db: Kysely<Database>): Store {
     users: createUserStore(db),
     secretKeys: createSecretKeyStore(db),
     events: createEventStore(db),
+    images: createImageStore(db),
     transaction(fn) {
       if (db.isTransaction) return fn(store);
       return translated(() => db.transaction().execute((trx) => fn(createStore(trx))));

@@ -17,7 +17,7 @@ interface IdentifierJson {
 export function userColumns(eb: ExpressionBuilder<Database, 'users'>) {
   return [
     'users.id', 'users.numeric_id', 'users.uuid', 'users.external_id', 'users.username', 'users.first_name',
-    'users.last_name', 'users.display_name', 'users.language', 'users.is_admin', 'users.image_url',
+    'users.last_name', 'users.display_name', 'users.language', 'users.is_admin', 'users.image_url', 'users.image_id',
     'users.public_metadata', 'users.private_metadata', 'users.unsafe_metadata', 'users.totp_enabled',
     'users.backup_code_enabled', 'users.banned', 'users.locked_until', 'users.primary_email_address_id',
     'users.primary_phone_number_id', 'users.primary_web3_wallet_id', 'users.last_sign_in_at',
@@ -59,6 +59,7 @@ export function toUser(r: Row): User {
     language: r.language,
     isAdmin: r.is_admin,
     imageUrl: r.image_url,
+    imageId: r.image_id,
     publicMetadata: asJson(r.public_metadata),
     privateMetadata: asJson(r.private_metadata),
     unsafeMetadata: asJson(r.unsafe_metadata),
@@ -86,6 +87,7 @@ const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   language: 'language',
   isAdmin: 'is_admin',
   imageUrl: 'image_url',
+  imageId: 'image_id',
   publicMetadata: 'public_metadata',
   privateMetadata: 'private_metadata',
   unsafeMetadata: 'unsafe_metadata',
@@ -93,6 +95,7 @@ const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   passwordHasher: 'password_hasher',
   passwordCompromisedAt: 'password_compromised_at',
   banned: 'banned',
+  legalAcceptedAt: 'legal_accepted_at',
   lockedUntil: 'locked_until',
   primaryEmailAddressId: 'primary_email_address_id',
   primaryPhoneNumberId: 'primary_phone_number_id',

@@ -20,8 +20,14 @@ export interface CreateUserInput {
   language?: string | null;
   isAdmin?: boolean;
   emailAddresses?: string[];
+  /** Per email, by index: 'verified' (the default) or 'reserved' (claimed, not yet verified). */
+  emailStatuses?: Array<'verified' | 'reserved'>;
   phoneNumbers?: string[];
+  phoneStatuses?: Array<'verified' | 'reserved'>;
   web3Wallets?: string[];
+  banned?: boolean;
+  /** When the user accepted the legal terms, if the import knows. */
+  legalAcceptedAt?: Date;
   password?: string | null;
   passwordDigest?: string;
   passwordHasher?: string;
@@ -43,11 +49,22 @@ export interface CreateUserDeps {
 
 const MAX_IDENTIFIERS = 100;
 
-function collectIdentifiers(input: CreateUserInput): NormalizedIdentifier[] {
+type Status = 'verified' | 'reserved';
+
+function statuses(values: string[] | undefined, given: Status[] | undefined, param: string): Status[] {
+  const n = values?.length ?? 0;
+  if (given === undefined) return Array(n).fill('verified');
+  if (given.length !== n) throw new DomainError('invalid_param', `${param} needs exactly one entry per identifier.`, { param });
+  return given;
+}
+
+function collectIdentifiers(input: CreateUserInput): Array<NormalizedIdentifier & { verified: boolean }> {
+  const emailStatus = statuses(input.emailAddresses, input.emailStatuses, 'email_address_identification_status');
+  const phoneStatus = statuses(input.phoneNumbers, input.phoneStatuses, 'phone_number_identification_status');
   const all = [
-    ...(input.emailAddresses ?? []).map((e) => normalizeEmail(e)),
-    ...(input.phoneNumbers ?? []).map((p) => normalizePhone(p)),
-    ...(input.web3Wallets ?? []).map((w) => normalizeWeb3Wallet(w)),
+    ...(input.emailAddresses ?? []).map((e, i) => ({ ...normalizeEmail(e), verified: emailStatus[i] === 'verified' })),
+    ...(input.phoneNumbers ?? []).map((p, i) => ({ ...normalizePhone(p), verified: phoneStatus[i] === 'verified' })),
+    ...(input.web3Wallets ?? []).map((w) => ({ ...normalizeWeb3Wallet(w), verified: true })),
   ];
   if (all.length > MAX_IDENTIFIERS) throw new DomainError('invalid_param', `At most ${MAX_IDENTIFIERS} identifiers per user.`, { param: 'email_address' });
   const seen = new Set<string>();
@@ -132,10 +149,12 @@ export async function createUser(deps: CreateUserDeps, input: CreateUserInput): 
     const primaries: Record<string, string> = {};
     for (const ident of identifiers) {
       const identId = newId('idn');
-      await tx.users.insertIdentifier({ id: identId, userId: id, ...ident, verified: true, verificationStrategy: 'admin', createdAt: now, updatedAt: now });
+      await tx.users.insertIdentifier({ id: identId, userId: id, ...ident, verificationStrategy: ident.verified ? 'admin' : null, createdAt: now, updatedAt: now });
       primaries[ident.type] ??= identId;
     }
     await tx.users.update(id, {
+      banned: input.banned,
+      legalAcceptedAt: input.legalAcceptedAt,
       primaryEmailAddressId: primaries.email_address ?? null,
       primaryPhoneNumberId: primaries.phone_number ?? null,
       primaryWeb3WalletId: primaries.web3_wallet ?? null,

@@ -29,7 +29,10 @@ export interface User {
   language: string | null;
   /** Instance administrator (Dex admin, Pterodactyl root_admin, DPoD roles). */
   isAdmin: boolean;
+  /** An image URL from outside (imported users). */
   imageUrl: string | null;
+  /** An uploaded image Latchkey serves itself. */
+  imageId: string | null;
   publicMetadata: Metadata;
   privateMetadata: Metadata;
   unsafeMetadata: Metadata;

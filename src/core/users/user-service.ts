@@ -20,6 +20,8 @@ export interface UpdateUserInput {
   primaryEmailAddressId?: string;
   primaryPhoneNumberId?: string;
   primaryWeb3WalletId?: string;
+  /** An image uploaded earlier, to become the profile picture. */
+  profileImageId?: string | null;
   password?: string | null;
   skipPasswordChecks?: boolean;
   publicMetadata?: Metadata;
@@ -122,8 +124,12 @@ export function createUserService(deps: CreateUserDeps) {
       return store.transaction(async (tx) => {
         const user = await load(tx, id);
         const now = clock.now();
+        if (input.profileImageId && !(await tx.images.exists(input.profileImageId))) {
+          throw new DomainError('image_not_found', `No image ${input.profileImageId}.`, { param: 'profile_image_id' });
+        }
         await tx.users.update(id, {
           ...texts,
+          imageId: input.profileImageId,
           username,
           isAdmin: input.isAdmin,
           primaryEmailAddressId: primaryPatch(user, 'email_address', input.primaryEmailAddressId, 'primary_email_address_id'),

@@ -42,6 +42,7 @@ export interface UserPatch {
   language?: string | null;
   isAdmin?: boolean;
   imageUrl?: string | null;
+  imageId?: string | null;
   publicMetadata?: Metadata;
   privateMetadata?: Metadata;
   unsafeMetadata?: Metadata;
@@ -49,6 +50,7 @@ export interface UserPatch {
   passwordHasher?: string | null;
   passwordCompromisedAt?: Date | null;
   banned?: boolean;
+  legalAcceptedAt?: Date | null;
   lockedUntil?: Date | null;
   primaryEmailAddressId?: string | null;
   primaryPhoneNumberId?: string | null;

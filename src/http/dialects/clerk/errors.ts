@@ -33,6 +33,9 @@ export const CLERK_ERRORS: Record<ErrorCode, ClerkMapping> = {
   hasher_busy: { status: 429, code: 'too_many_requests', message: 'Too many requests' },
   primary_identifier_unverified: { status: 422, code: 'form_identification_not_verified', message: 'is not verified' },
   secret_key_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  image_invalid: { status: 422, code: 'image_type_invalid', message: 'is not a supported image' },
+  image_too_large: { status: 413, code: 'request_body_too_large', message: 'Image is too large' },
+  image_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
   authentication_invalid: { status: 401, code: 'authentication_invalid', message: 'Unauthorized request' },
 };
 

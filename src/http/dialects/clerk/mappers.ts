@@ -29,8 +29,11 @@ export function toClerkWeb3Wallet(i: Identifier) {
   return { id: i.id, object: 'web3_wallet' as const, web3_wallet: i.value, verification: verification(i) };
 }
 
-/** Maps the core user to Clerk's `User` object. */
-export function toClerkUser(u: User) {
+/** Maps the core user to Clerk's `User` object; uploaded images are served under `publicUrl`. */
+export type ClerkUserJson = ReturnType<typeof toClerkUser>;
+
+export function toClerkUser(u: User, publicUrl: string) {
+  const image = u.imageId ? `${publicUrl}/images/${u.imageId}` : (u.imageUrl ?? '');
   const of = (type: Identifier['type']) => u.identifiers.filter((i) => i.type === type);
   return {
     id: u.id,
@@ -42,8 +45,8 @@ export function toClerkUser(u: User) {
     username: u.username,
     first_name: u.firstName,
     last_name: u.lastName,
-    profile_image_url: u.imageUrl ?? '',
-    image_url: u.imageUrl ?? '',
+    profile_image_url: image,
+    image_url: image,
     public_metadata: u.publicMetadata,
     private_metadata: u.privateMetadata,
     unsafe_metadata: u.unsafeMetadata,

@@ -3,7 +3,9 @@ import { Type } from 'typebox';
 import { DomainError } from '../../../core/errors.ts';
 import type { IdentifierService } from '../../../core/users/identifier-service.ts';
 import type { UserService } from '../../../core/users/user-service.ts';
-import { toClerkEmailAddress, toClerkPhoneNumber, toClerkUser } from './mappers.ts';
+import { toClerkEmailAddress, toClerkPhoneNumber } from './mappers.ts';
+import type { ClerkUserJson } from './mappers.ts';
+import type { User } from '../../../core/users/types.ts';
 import { DeletedObject, ERROR_RESPONSES, Metadata, Nullable, UserId } from './schemas.ts';
 
 /**
@@ -11,7 +13,7 @@ import { DeletedObject, ERROR_RESPONSES, Metadata, Nullable, UserId } from './sc
  * replacement, password removal and compromise flags, identifier replacement, and the
  * sub-resources Latchkey has none of yet.
  */
-export function userExtrasRoutes(users: UserService, identifiers: IdentifierService): FastifyPluginAsyncTypebox {
+export function userExtrasRoutes(users: UserService, identifiers: IdentifierService, present: (u: User) => ClerkUserJson): FastifyPluginAsyncTypebox {
   return async (app) => {
     const user = { 200: Type.Ref('ClerkUser'), ...ERROR_RESPONSES };
     const SubParams = (name: string) =>
@@ -33,25 +35,25 @@ export function userExtrasRoutes(users: UserService, identifiers: IdentifierServ
       },
       async (req) => {
         const b = req.body;
-        return toClerkUser(await users.replaceMetadata(req.params.user_id, { publicMetadata: b.public_metadata, privateMetadata: b.private_metadata, unsafeMetadata: b.unsafe_metadata }));
+        return present(await users.replaceMetadata(req.params.user_id, { publicMetadata: b.public_metadata, privateMetadata: b.private_metadata, unsafeMetadata: b.unsafe_metadata }));
       },
     );
 
     app.post(
       '/users/:user_id/remove_password',
       { schema: { tags: ['Users'], operationId: 'RemoveUserPassword', params: UserId, body: Type.Object({ sign_out_of_other_sessions: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: user } },
-      async (req) => toClerkUser(await users.removePassword(req.params.user_id)),
+      async (req) => present(await users.removePassword(req.params.user_id)),
     );
 
     app.post(
       '/users/:user_id/password/set_compromised',
       { schema: { tags: ['Users'], operationId: 'SetUserPasswordCompromised', params: UserId, body: Type.Object({ revoke_all_sessions: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: user } },
-      async (req) => toClerkUser(await users.setPasswordCompromised(req.params.user_id, true)),
+      async (req) => present(await users.setPasswordCompromised(req.params.user_id, true)),
     );
     app.post(
       '/users/:user_id/password/unset_compromised',
       { schema: { tags: ['Users'], operationId: 'UnsetUserPasswordCompromised', params: UserId, response: user } },
-      async (req) => toClerkUser(await users.setPasswordCompromised(req.params.user_id, false)),
+      async (req) => present(await users.setPasswordCompromised(req.params.user_id, false)),
     );
 
     app.put(

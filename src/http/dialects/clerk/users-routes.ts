@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { IdSet, UserFilter } from '../../../core/users/types.ts';
+import type { IdSet, User, UserFilter } from '../../../core/users/types.ts';
 import { parseTimestamp } from '../../../core/users/user-input.ts';
 import type { UserService } from '../../../core/users/user-service.ts';
-import { toClerkUser } from './mappers.ts';
+import type { ClerkUserJson } from './mappers.ts';
 import { DeletedObject, ERROR_RESPONSES, Metadata, Nullable, TotalCount, UserId } from './schemas.ts';
 
 const StringList = Type.Array(Type.String({ maxLength: 320 }), { maxItems: 100 });
 const NullableText = Nullable(Type.String({ maxLength: 1024 }));
+const IdentificationStatus = Type.Array(Type.String({ enum: ['verified', 'reserved'] }), { maxItems: 100 });
 
 const FilterQuery = {
   email_address: Type.Optional(StringList),
@@ -40,6 +41,13 @@ const CreateBody = Type.Object(
     web3_wallet: Type.Optional(StringList),
     username: Type.Optional(NullableText),
     password: Type.Optional(Nullable(Type.String({ maxLength: 4096 }))),
+    // Accepted as the official SDK sends them, beyond the published spec.
+    email_address_identification_status: Type.Optional(IdentificationStatus),
+    phone_number_identification_status: Type.Optional(IdentificationStatus),
+    locale: Type.Optional(Type.String({ maxLength: 35 })),
+    banned: Type.Optional(Type.Boolean()),
+    skip_legal_checks: Type.Optional(Type.Boolean()),
+    legal_accepted_at: Type.Optional(Type.String({ maxLength: 64 })),
     password_digest: Type.Optional(Type.String({ maxLength: 4096 })),
     password_hasher: Type.Optional(Type.String({ maxLength: 64 })),
     skip_password_checks: Type.Optional(Type.Boolean()),
@@ -60,6 +68,10 @@ const UpdateBody = Type.Object(
     primary_email_address_id: Type.Optional(Type.String({ maxLength: 128 })),
     primary_phone_number_id: Type.Optional(Type.String({ maxLength: 128 })),
     primary_web3_wallet_id: Type.Optional(Type.String({ maxLength: 128 })),
+    profile_image_id: Type.Optional(Nullable(Type.String({ maxLength: 128 }))),
+    locale: Type.Optional(Type.String({ maxLength: 35 })),
+    // With no sessions to end yet, signing out of the others is already true.
+    sign_out_of_other_sessions: Type.Optional(Type.Boolean()),
     username: Type.Optional(NullableText),
     password: Type.Optional(Nullable(Type.String({ maxLength: 4096 }))),
     skip_password_checks: Type.Optional(Type.Boolean()),
@@ -103,13 +115,13 @@ function toFilter(q: { [K in keyof typeof FilterQuery]?: any }): UserFilter {
 const user = { 200: Type.Ref('ClerkUser'), ...ERROR_RESPONSES };
 
 /** Clerk Backend API: Users. */
-export function usersRoutes(users: UserService): FastifyPluginAsyncTypebox {
+export function usersRoutes(users: UserService, present: (u: User) => ClerkUserJson): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/users', { schema: { tags: ['Users'], operationId: 'GetUserList', querystring: ListQuery, response: { 200: Type.Array(Type.Ref('ClerkUser')), ...ERROR_RESPONSES } } }, async (req) => {
       const { limit, offset, order_by } = req.query;
       const direction = order_by.startsWith('-') ? 'desc' : 'asc';
       const field = order_by.replace(/^[+-]/, '') as 'created_at' | 'updated_at';
-      return (await users.list(toFilter(req.query), { field, direction }, { limit, offset })).map(toClerkUser);
+      return (await users.list(toFilter(req.query), { field, direction }, { limit, offset })).map(present);
     });
 
     app.get('/users/count', { schema: { tags: ['Users'], operationId: 'GetUsersCount', querystring: Type.Object(FilterQuery, { additionalProperties: false }), response: { 200: TotalCount, ...ERROR_RESPONSES } } }, async (req) => {
@@ -117,7 +129,7 @@ export function usersRoutes(users: UserService): FastifyPluginAsyncTypebox {
     });
 
     app.get('/users/:user_id', { schema: { tags: ['Users'], operationId: 'GetUser', params: UserId, response: user } }, async (req) =>
-      toClerkUser(await users.get(req.params.user_id)),
+      present(await users.get(req.params.user_id)),
     );
 
     app.post('/users', { schema: { tags: ['Users'], operationId: 'CreateUser', body: CreateBody, response: user } }, async (req) => {
@@ -127,8 +139,13 @@ export function usersRoutes(users: UserService): FastifyPluginAsyncTypebox {
         firstName: b.first_name,
         lastName: b.last_name,
         emailAddresses: b.email_address,
+        emailStatuses: b.email_address_identification_status as Array<'verified' | 'reserved'> | undefined,
         phoneNumbers: b.phone_number,
+        phoneStatuses: b.phone_number_identification_status as Array<'verified' | 'reserved'> | undefined,
         web3Wallets: b.web3_wallet,
+        language: b.locale,
+        banned: b.banned,
+        legalAcceptedAt: parseTimestamp(b.legal_accepted_at, 'legal_accepted_at'),
         username: b.username,
         password: b.password,
         passwordDigest: b.password_digest,
@@ -140,7 +157,7 @@ export function usersRoutes(users: UserService): FastifyPluginAsyncTypebox {
         unsafeMetadata: b.unsafe_metadata,
         createdAt: parseTimestamp(b.created_at, 'created_at'),
       });
-      return toClerkUser(created);
+      return present(created);
     });
 
     app.patch('/users/:user_id', { schema: { tags: ['Users'], operationId: 'UpdateUser', params: UserId, body: UpdateBody, response: user } }, async (req) => {
@@ -152,6 +169,8 @@ export function usersRoutes(users: UserService): FastifyPluginAsyncTypebox {
         primaryEmailAddressId: b.primary_email_address_id,
         primaryPhoneNumberId: b.primary_phone_number_id,
         primaryWeb3WalletId: b.primary_web3_wallet_id,
+        profileImageId: b.profile_image_id,
+        language: b.locale,
         username: b.username,
         password: b.password,
         skipPasswordChecks: b.skip_password_checks,
@@ -160,7 +179,7 @@ export function usersRoutes(users: UserService): FastifyPluginAsyncTypebox {
         unsafeMetadata: b.unsafe_metadata,
         createdAt: parseTimestamp(b.created_at, 'created_at'),
       });
-      return toClerkUser(updated);
+      return present(updated);
     });
 
     app.delete('/users/:user_id', { schema: { tags: ['Users'], operationId: 'DeleteUser', params: UserId, response: { 200: DeletedObject, ...ERROR_RESPONSES } } }, async (req) => {
@@ -169,16 +188,16 @@ export function usersRoutes(users: UserService): FastifyPluginAsyncTypebox {
     });
 
     app.post('/users/:user_id/ban', { schema: { tags: ['Users'], operationId: 'BanUser', params: UserId, response: user } }, async (req) =>
-      toClerkUser(await users.ban(req.params.user_id)),
+      present(await users.ban(req.params.user_id)),
     );
     app.post('/users/:user_id/unban', { schema: { tags: ['Users'], operationId: 'UnbanUser', params: UserId, response: user } }, async (req) =>
-      toClerkUser(await users.unban(req.params.user_id)),
+      present(await users.unban(req.params.user_id)),
     );
 
     app.patch('/users/:user_id/metadata', { schema: { tags: ['Users'], operationId: 'UpdateUserMetadata', params: UserId, body: MetadataBody, response: user } }, async (req) => {
       const b = req.body;
       const merged = await users.mergeMetadata(req.params.user_id, { publicMetadata: b.public_metadata, privateMetadata: b.private_metadata, unsafeMetadata: b.unsafe_metadata });
-      return toClerkUser(merged);
+      return present(merged);
     });
 
     app.post(
