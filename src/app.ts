@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { type BreachedPasswords, loadBreachedPasswords } from './core/credentials/breached-passwords.ts';
-import { createPasswordHasher, DEFAULT_HASHING, type HashingOptions } from './core/credentials/password-hasher.ts';
+import { DEFAULT_LOCKOUT } from './core/credentials/lockout.ts';
+import { createPasswordHasher, DEFAULT_HASHING, type HashingOptions, type PasswordHasher } from './core/credentials/password-hasher.ts';
 import { createSecretKeyService } from './core/keys/secret-keys.ts';
 import { createIdentifierService } from './core/users/identifier-service.ts';
 import { createProfileImageService } from './core/users/profile-images.ts';
@@ -20,6 +21,8 @@ export interface AppOverrides {
   /** Tests lower argon2's cost; production keeps the security baseline's. */
   hashing?: Partial<HashingOptions>;
   breached?: BreachedPasswords;
+  /** Lets a test observe or slow down password checks. */
+  wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
 }
 
 /** Opens storage and brings the schema up to date. */
@@ -38,13 +41,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const store = createStore(database.db);
   const clock = overrides.clock ?? systemClock;
   const breached = overrides.breached ?? (await loadBreachedPasswords());
-  const hasher = createPasswordHasher({
+  const baseHasher = createPasswordHasher({
     ...DEFAULT_HASHING,
     ...(config.hashConcurrency ? { concurrency: config.hashConcurrency } : {}),
     ...overrides.hashing,
   });
+  const hasher = overrides.wrapHasher ? overrides.wrapHasher(baseHasher) : baseHasher;
   const rules = { requireIdentifier: config.requireIdentifier, requirePassword: false };
-  const users = createUserService({ store, clock, hasher, breached, rules });
+  const lockout = { ...DEFAULT_LOCKOUT, threshold: config.lockoutThreshold, durationMs: config.lockoutMinutes * 60_000 };
+  const users = createUserService({ store, clock, hasher, breached, rules, lockout });
   const identifiers = createIdentifierService({ store, clock, rules });
   const secretKeys = createSecretKeyService({ store, clock });
   const profileImages = createProfileImageService({ store, clock });
@@ -58,7 +63,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const http: FastifyInstance = await createHttpServer({
     logLevel: config.logLevel,
     version: pkg.version,
-    dialects: [{ prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl }) }],
+    dialects: [{ prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock }) }],
   });
   registerImageRoute(http, profileImages);
 

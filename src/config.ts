@@ -11,6 +11,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   requireIdentifier: boolean;
   hashConcurrency?: number;
+  lockoutThreshold: number;
+  lockoutMinutes: number;
 }
 
 /** A configuration mistake; its message is one line that names the variable. */
@@ -71,5 +73,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     requireIdentifier: bool(env, 'LATCHKEY_REQUIRE_IDENTIFIER', true),
     hashConcurrency: int(env, 'LATCHKEY_HASH_CONCURRENCY', 1, 256),
+    // Capped at 100: NIST allows at most 100 consecutive failures.
+    lockoutThreshold: int(env, 'LATCHKEY_LOCKOUT_THRESHOLD', 1, 100) ?? 10,
+    lockoutMinutes: int(env, 'LATCHKEY_LOCKOUT_MINUTES', 1, 525_600) ?? 60,
   };
 }

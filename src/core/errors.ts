@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'password_incorrect',
   'password_not_set',
   'password_digest_invalid',
+  'user_locked',
   'hasher_busy',
   'primary_identifier_unverified',
   'secret_key_not_found',

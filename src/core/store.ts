@@ -1,4 +1,5 @@
 import type { UserStore } from './users/user-store.ts';
+import type { LockoutStore } from './credentials/lockout.ts';
 import type { ImageStore } from './images/image-store.ts';
 import type { SecretKeyStore } from './keys/secret-key-store.ts';
 
@@ -20,6 +21,7 @@ export interface Store {
   secretKeys: SecretKeyStore;
   events: EventStore;
   images: ImageStore;
+  lockout: LockoutStore;
   /** Runs `fn` in one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

@@ -28,6 +28,9 @@ export interface UsersTable {
   banned: Generated<boolean>;
   legal_accepted_at: Timestamp | null;
   locked_until: Timestamp | null;
+  failed_attempts: Generated<number>;
+  failure_window_start: Timestamp | null;
+  failures_in_window: Generated<number>;
   primary_email_address_id: string | null;
   primary_phone_number_id: string | null;
   primary_web3_wallet_id: string | null;

@@ -4,6 +4,7 @@ import type { EventStore, Store } from '../core/store.ts';
 import { translated } from './db-errors.ts';
 import type { Database } from './schema.ts';
 import { createImageStore } from './image-store.ts';
+import { createLockoutStore } from './lockout-store.ts';
 import { createUserStore } from './user-store.ts';
 
 function createSecretKeyStore(db: Kysely<Database>): SecretKeyStore {
@@ -55,6 +56,7 @@ export function createStore(db: Kysely<Database>): Store {
     secretKeys: createSecretKeyStore(db),
     events: createEventStore(db),
     images: createImageStore(db),
+    lockout: createLockoutStore(db),
     transaction(fn) {
       if (db.isTransaction) return fn(store);
       return translated(() => db.transaction().execute((trx) => fn(createStore(trx))));

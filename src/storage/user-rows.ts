@@ -20,7 +20,7 @@ export function userColumns(eb: ExpressionBuilder<Database, 'users'>) {
     'users.last_name', 'users.display_name', 'users.language', 'users.is_admin', 'users.image_url', 'users.image_id',
     'users.public_metadata', 'users.private_metadata', 'users.unsafe_metadata', 'users.totp_enabled',
     'users.backup_code_enabled', 'users.banned', 'users.locked_until', 'users.primary_email_address_id',
-    'users.primary_phone_number_id', 'users.primary_web3_wallet_id', 'users.last_sign_in_at',
+    'users.primary_phone_number_id', 'users.primary_web3_wallet_id', 'users.last_sign_in_at', 'users.legal_accepted_at',
     'users.created_at', 'users.updated_at',
     eb('users.password_digest', 'is not', null).as('password_enabled'),
     sql<IdentifierJson[]>`coalesce((select json_agg(json_build_object('id', i.id, 'type', i.type, 'value', i.value,
@@ -73,6 +73,7 @@ export function toUser(r: Row): User {
     primaryWeb3WalletId: r.primary_web3_wallet_id,
     identifiers: (typeof r.identifiers === 'string' ? JSON.parse(r.identifiers) : r.identifiers).map((j: IdentifierJson) => toIdentifier(r.id, j)),
     lastSignInAt: r.last_sign_in_at,
+    legalAcceptedAt: r.legal_accepted_at,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

@@ -46,6 +46,7 @@ export interface User {
   primaryWeb3WalletId: string | null;
   identifiers: Identifier[];
   lastSignInAt: Date | null;
+  legalAcceptedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,5 +1,6 @@
 import { normalizePassword, checkPassword } from '../credentials/password-policy.ts';
 import { NATIVE_HASHER } from '../credentials/password-hasher.ts';
+import { guardedPasswordCheck, type LockoutPolicy } from '../credentials/lockout.ts';
 import { DomainError } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { type CreateUserDeps, type CreateUserInput, createUser } from './create-user.ts';
@@ -56,7 +57,7 @@ function normalizeFilter(filter: UserFilter): UserFilter {
   };
 }
 
-export function createUserService(deps: CreateUserDeps) {
+export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolicy }) {
   const { store, clock, hasher, breached } = deps;
 
   async function load(tx: Store, id: string): Promise<User> {
@@ -204,14 +205,27 @@ export function createUserService(deps: CreateUserDeps) {
         throw new DomainError('password_not_set', 'This user has no password.', { param: 'password' });
       }
       const normalized = normalizePassword(password);
-      if (!(await hasher.verify(normalized, stored.digest, stored.hasher))) {
-        throw new DomainError('password_incorrect', 'Password is incorrect.', { param: 'password' });
-      }
+      const ok = await guardedPasswordCheck({ store, clock, policy: deps.lockout }, id, () => hasher.verify(normalized, stored.digest, stored.hasher));
+      if (ok === 'missing') throw notFound(id);
+      if (!ok) throw new DomainError('password_incorrect', 'Password is incorrect.', { param: 'password' });
       if (hasher.needsRehash(stored.digest, stored.hasher)) {
         const digest = await hasher.hash(normalized);
         await store.users.update(id, { passwordDigest: digest, passwordHasher: NATIVE_HASHER, updatedAt: clock.now() });
       }
       return true;
+    },
+
+    /** Locks the user for the policy's lock duration, as too many failures would. */
+    async lock(id: string): Promise<User> {
+      if (!(await store.lockout.setLock(id, new Date(clock.now().getTime() + deps.lockout.durationMs)))) throw notFound(id);
+      await store.events.record({ type: 'user.locked', subjectId: id, payload: {}, at: clock.now() });
+      return this.get(id);
+    },
+
+    async unlock(id: string): Promise<User> {
+      if (!(await store.lockout.setLock(id, null))) throw notFound(id);
+      await store.events.record({ type: 'user.unlocked', subjectId: id, payload: {}, at: clock.now() });
+      return this.get(id);
     },
   };
 }

@@ -30,6 +30,7 @@ export const CLERK_ERRORS: Record<ErrorCode, ClerkMapping> = {
   password_incorrect: { status: 422, code: 'form_password_incorrect', message: 'Password is incorrect.' },
   password_not_set: { status: 422, code: 'form_password_not_set', message: 'This user has no password.' },
   password_digest_invalid: { status: 422, code: 'form_password_digest_invalid', message: 'Password digest is invalid.' },
+  user_locked: { status: 403, code: 'user_locked', message: 'Account locked' },
   hasher_busy: { status: 429, code: 'too_many_requests', message: 'Too many requests' },
   primary_identifier_unverified: { status: 422, code: 'form_identification_not_verified', message: 'is not verified' },
   secret_key_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },

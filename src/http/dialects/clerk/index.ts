@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Clock } from '../../../core/clock.ts';
 import type { SecretKeyService } from '../../../core/keys/secret-keys.ts';
 import type { IdentifierService } from '../../../core/users/identifier-service.ts';
 import type { ProfileImageService } from '../../../core/users/profile-images.ts';
@@ -20,6 +21,7 @@ export interface ClerkDialectDeps {
   profileImages: ProfileImageService;
   /** Base of public URLs, such as uploaded images. */
   publicUrl: string;
+  clock: Clock;
 }
 
 /** The native admin API: Clerk Backend API v1, mounted at /v1. */
@@ -33,7 +35,7 @@ export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox 
       const keyId = token ? await deps.secretKeys.authenticate(token) : null;
       if (!keyId) return sendUnauthorized(reply);
     });
-    const present = (u: User) => toClerkUser(u, deps.publicUrl);
+    const present = (u: User) => toClerkUser(u, deps.publicUrl, deps.clock.now());
     await app.register(usersRoutes(deps.users, present));
     await app.register(userExtrasRoutes(deps.users, deps.identifiers, present));
     await app.register(profileImageRoutes(deps.profileImages, present));

@@ -32,7 +32,8 @@ export function toClerkWeb3Wallet(i: Identifier) {
 /** Maps the core user to Clerk's `User` object; uploaded images are served under `publicUrl`. */
 export type ClerkUserJson = ReturnType<typeof toClerkUser>;
 
-export function toClerkUser(u: User, publicUrl: string) {
+export function toClerkUser(u: User, publicUrl: string, now: Date) {
+  const lockedFor = u.lockedUntil && u.lockedUntil > now ? Math.ceil((u.lockedUntil.getTime() - now.getTime()) / 1000) : null;
   const image = u.imageId ? `${publicUrl}/images/${u.imageId}` : (u.imageUrl ?? '');
   const of = (type: Identifier['type']) => u.identifiers.filter((i) => i.type === type);
   return {
@@ -62,6 +63,12 @@ export function toClerkUser(u: User, publicUrl: string) {
     external_accounts: [],
     last_sign_in_at: ms(u.lastSignInAt),
     banned: u.banned,
+    // Beyond the published spec, as Clerk's current API and SDK have them.
+    locked: lockedFor !== null,
+    lockout_expires_in_seconds: lockedFor,
+    has_image: image !== '',
+    locale: u.language,
+    legal_accepted_at: ms(u.legalAcceptedAt),
     updated_at: u.updatedAt.getTime(),
     created_at: u.createdAt.getTime(),
   };

@@ -194,6 +194,13 @@ export function usersRoutes(users: UserService, present: (u: User) => ClerkUserJ
       present(await users.unban(req.params.user_id)),
     );
 
+    app.post('/users/:user_id/lock', { schema: { tags: ['Users'], operationId: 'LockUser', params: UserId, response: user } }, async (req) =>
+      present(await users.lock(req.params.user_id)),
+    );
+    app.post('/users/:user_id/unlock', { schema: { tags: ['Users'], operationId: 'UnlockUser', params: UserId, response: user } }, async (req) =>
+      present(await users.unlock(req.params.user_id)),
+    );
+
     app.patch('/users/:user_id/metadata', { schema: { tags: ['Users'], operationId: 'UpdateUserMetadata', params: UserId, body: MetadataBody, response: user } }, async (req) => {
       const b = req.body;
       const merged = await users.mergeMetadata(req.params.user_id, { publicMetadata: b.public_metadata, privateMetadata: b.private_metadata, unsafeMetadata: b.unsafe_metadata });

@@ -1,0 +1,64 @@
+import type { Clock } from '../clock.ts';
+import { DomainError } from '../errors.ts';
+import type { Store } from '../store.ts';
+
+/** How many wrong passwords lock a user, and for how long. */
+export interface LockoutPolicy {
+  /** Consecutive failures that lock the user (Clerk's default: 10). */
+  threshold: number;
+  /** How long a lock lasts (default one hour). */
+  durationMs: number;
+  /** Failures allowed in any hour, whatever the other settings (NIST: at most 100). */
+  hourlyMax: number;
+}
+
+export const DEFAULT_LOCKOUT: LockoutPolicy = { threshold: 10, durationMs: 60 * 60 * 1000, hourlyMax: 100 };
+
+export type AttemptReservation = { status: 'reserved' } | { status: 'locked'; lockedUntil: Date | null } | { status: 'missing' };
+
+/** Storage for the failure counters; each call is one atomic statement. */
+export interface LockoutStore {
+  /**
+   * Counts an attempt before the password is checked, and refuses when the user is locked or the
+   * count has reached the threshold. Because the check and the count are one row update, N
+   * parallel attempts run at most `threshold` password checks.
+   */
+  reserveAttempt(userId: string, now: Date, policy: LockoutPolicy): Promise<AttemptReservation>;
+  /** A correct password clears the consecutive count. */
+  recordSuccess(userId: string): Promise<void>;
+  /** A wrong password keeps its count; reaching the threshold or hourly cap sets the lock. Returns the lock's end, if any. */
+  recordFailure(userId: string, now: Date, policy: LockoutPolicy): Promise<Date | null>;
+  /** Admin lock and unlock. */
+  setLock(userId: string, until: Date | null): Promise<boolean>;
+}
+
+export function lockedError(lockedUntil: Date | null, now: Date): DomainError {
+  const seconds = lockedUntil ? Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000)) : undefined;
+  return new DomainError('user_locked', 'This account is locked after too many failed attempts.', {
+    param: 'password',
+    ...(seconds ? { retryAfterSeconds: seconds, lockout_expires_in_seconds: seconds } : {}),
+  });
+}
+
+/**
+ * Runs a password check under the lockout rules. `check` only runs when an attempt could be
+ * reserved, so a locked account costs no hashing.
+ */
+export async function guardedPasswordCheck(
+  deps: { store: Store; clock: Clock; policy: LockoutPolicy },
+  userId: string,
+  check: () => Promise<boolean>,
+): Promise<boolean | 'missing'> {
+  const { store, clock, policy } = deps;
+  const reservation = await store.lockout.reserveAttempt(userId, clock.now(), policy);
+  if (reservation.status === 'missing') return 'missing';
+  if (reservation.status === 'locked') throw lockedError(reservation.lockedUntil, clock.now());
+  let ok = false;
+  try {
+    ok = await check();
+  } finally {
+    if (ok) await store.lockout.recordSuccess(userId);
+    else await store.lockout.recordFailure(userId, clock.now(), policy);
+  }
+  return ok;
+}

@@ -1,0 +1,60 @@
+import { type Kysely, sql } from 'kysely';
+import type { LockoutStore } from '../core/credentials/lockout.ts';
+import { translated } from './db-errors.ts';
+import type { Database } from './schema.ts';
+
+export function createLockoutStore(db: Kysely<Database>): LockoutStore {
+  return {
+    reserveAttempt: (userId, now, policy) =>
+      translated(async () => {
+        const hourAgo = new Date(now.getTime() - 3_600_000);
+        // An expired lock starts a fresh count; a window older than an hour starts a fresh window.
+        const res = await sql<{ failed_attempts: number }>`
+          UPDATE users SET
+            failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= ${now} THEN 1 ELSE failed_attempts + 1 END,
+            locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= ${now} THEN NULL ELSE locked_until END,
+            failures_in_window = CASE WHEN failure_window_start IS NULL OR failure_window_start <= ${hourAgo} THEN 1 ELSE failures_in_window + 1 END,
+            failure_window_start = CASE WHEN failure_window_start IS NULL OR failure_window_start <= ${hourAgo} THEN ${now} ELSE failure_window_start END
+          WHERE id = ${userId}
+            AND (locked_until IS NULL OR locked_until <= ${now})
+            AND (failed_attempts < ${policy.threshold} OR (locked_until IS NOT NULL AND locked_until <= ${now}))
+            AND NOT (failure_window_start > ${hourAgo} AND failures_in_window >= ${policy.hourlyMax})
+          RETURNING failed_attempts`.execute(db);
+        if (res.rows.length > 0) return { status: 'reserved' as const };
+        const row = await db.selectFrom('users').select(['locked_until', 'failure_window_start', 'failures_in_window']).where('id', '=', userId).executeTakeFirst();
+        if (!row) return { status: 'missing' as const };
+        const windowEnd = row.failure_window_start && row.failures_in_window >= policy.hourlyMax ? new Date(row.failure_window_start.getTime() + 3_600_000) : null;
+        const until = row.locked_until && row.locked_until > now ? row.locked_until : windowEnd;
+        return { status: 'locked' as const, lockedUntil: until };
+      }),
+
+    recordSuccess: (userId) =>
+      translated(async () => {
+        await db.updateTable('users').set({ failed_attempts: 0 }).where('id', '=', userId).execute();
+      }),
+
+    recordFailure: (userId, now, policy) =>
+      translated(async () => {
+        const until = new Date(now.getTime() + policy.durationMs);
+        const res = await sql<{ locked_until: Date | null }>`
+          UPDATE users SET locked_until = CASE
+              WHEN failed_attempts >= ${policy.threshold} THEN ${until}::timestamptz
+              WHEN failures_in_window >= ${policy.hourlyMax} THEN failure_window_start + interval '1 hour'
+              ELSE locked_until END
+          WHERE id = ${userId}
+          RETURNING locked_until`.execute(db);
+        const lockedUntil = res.rows[0]?.locked_until ?? null;
+        return lockedUntil && new Date(lockedUntil) > now ? new Date(lockedUntil) : null;
+      }),
+
+    setLock: (userId, until) =>
+      translated(async () => {
+        const res = await db
+          .updateTable('users')
+          .set(until ? { locked_until: until } : { locked_until: null, failed_attempts: 0, failures_in_window: 0, failure_window_start: null })
+          .where('id', '=', userId)
+          .executeTakeFirst();
+        return Number(res.numUpdatedRows) > 0;
+      }),
+  };
+}
