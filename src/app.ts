@@ -4,7 +4,10 @@ import { type Clock, systemClock } from './core/clock.ts';
 import { type BreachedPasswords, loadBreachedPasswords } from './core/credentials/breached-passwords.ts';
 import { DEFAULT_LOCKOUT } from './core/credentials/lockout.ts';
 import { createPasswordHasher, DEFAULT_HASHING, type HashingOptions, type PasswordHasher } from './core/credentials/password-hasher.ts';
+import { createMfaService } from './core/credentials/mfa.ts';
+import { secretBox } from './core/crypto/secret-box.ts';
 import { createSecretKeyService } from './core/keys/secret-keys.ts';
+import { loadEncryptionKey } from './encryption-key.ts';
 import { createIdentifierService } from './core/users/identifier-service.ts';
 import { createProfileImageService } from './core/users/profile-images.ts';
 import { createUserService } from './core/users/user-service.ts';
@@ -49,7 +52,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const hasher = overrides.wrapHasher ? overrides.wrapHasher(baseHasher) : baseHasher;
   const rules = { requireIdentifier: config.requireIdentifier, requirePassword: false };
   const lockout = { ...DEFAULT_LOCKOUT, threshold: config.lockoutThreshold, durationMs: config.lockoutMinutes * 60_000 };
-  const users = createUserService({ store, clock, hasher, breached, rules, lockout });
+  const box = secretBox(await loadEncryptionKey(config.encryptionKey, config.dataDir));
+  const mfa = createMfaService({ store, clock, box, issuer: config.publicUrl ? new URL(config.publicUrl).host : 'Latchkey' });
+  const users = createUserService({ store, clock, hasher, breached, rules, lockout, mfa });
   const identifiers = createIdentifierService({ store, clock, rules });
   const secretKeys = createSecretKeyService({ store, clock });
   const profileImages = createProfileImageService({ store, clock });
@@ -63,14 +68,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const http: FastifyInstance = await createHttpServer({
     logLevel: config.logLevel,
     version: pkg.version,
-    dialects: [{ prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock }) }],
+    dialects: [{ prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock, mfa }) }],
   });
   registerImageRoute(http, profileImages);
 
   return {
     http,
     database,
-    services: { users, identifiers, secretKeys, hasher, profileImages },
+    services: { users, identifiers, secretKeys, hasher, profileImages, mfa },
     firstKey,
     async close() {
       await http.close();

@@ -7,6 +7,8 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   secretKey?: string;
+  /** 32 bytes (hex or base64) that encrypt secrets at rest; generated into the data folder when unset. */
+  encryptionKey?: string;
   publicUrl?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   requireIdentifier: boolean;
@@ -69,6 +71,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir: resolve(env.LATCHKEY_DATA_DIR || './.latchkey'),
     secretKey,
+    encryptionKey: env.LATCHKEY_ENCRYPTION_KEY || undefined,
     publicUrl: publicUrl?.replace(/\/$/, ''),
     logLevel,
     requireIdentifier: bool(env, 'LATCHKEY_REQUIRE_IDENTIFIER', true),

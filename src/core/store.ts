@@ -1,5 +1,6 @@
 import type { UserStore } from './users/user-store.ts';
 import type { LockoutStore } from './credentials/lockout.ts';
+import type { MfaStore } from './credentials/mfa-store.ts';
 import type { ImageStore } from './images/image-store.ts';
 import type { SecretKeyStore } from './keys/secret-key-store.ts';
 
@@ -22,6 +23,7 @@ export interface Store {
   events: EventStore;
   images: ImageStore;
   lockout: LockoutStore;
+  mfa: MfaStore;
   /** Runs `fn` in one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

@@ -31,6 +31,8 @@ export interface UsersTable {
   failed_attempts: Generated<number>;
   failure_window_start: Timestamp | null;
   failures_in_window: Generated<number>;
+  mfa_failures: Generated<number>;
+  mfa_window_start: Timestamp | null;
   primary_email_address_id: string | null;
   primary_phone_number_id: string | null;
   primary_web3_wallet_id: string | null;
@@ -94,7 +96,26 @@ export interface ImagesTable {
   created_at: Timestamp;
 }
 
+export interface UserTotpTable {
+  user_id: string;
+  secret_sealed: string;
+  confirmed: boolean;
+  last_used_step: string | number;
+  created_at: Timestamp;
+}
+
+export interface BackupCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  hasher: string;
+  used_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
+  user_totp: UserTotpTable;
+  backup_codes: BackupCodesTable;
   images: ImagesTable;
   users: UsersTable;
   identifiers: IdentifiersTable;

@@ -5,6 +5,7 @@ import { translated } from './db-errors.ts';
 import type { Database } from './schema.ts';
 import { createImageStore } from './image-store.ts';
 import { createLockoutStore } from './lockout-store.ts';
+import { createMfaStore } from './mfa-store.ts';
 import { createUserStore } from './user-store.ts';
 
 function createSecretKeyStore(db: Kysely<Database>): SecretKeyStore {
@@ -57,6 +58,7 @@ export function createStore(db: Kysely<Database>): Store {
     events: createEventStore(db),
     images: createImageStore(db),
     lockout: createLockoutStore(db),
+    mfa: createMfaStore(db),
     transaction(fn) {
       if (db.isTransaction) return fn(store);
       return translated(() => db.transaction().execute((trx) => fn(createStore(trx))));

@@ -95,6 +95,8 @@ const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   passwordDigest: 'password_digest',
   passwordHasher: 'password_hasher',
   passwordCompromisedAt: 'password_compromised_at',
+  totpEnabled: 'totp_enabled',
+  backupCodeEnabled: 'backup_code_enabled',
   banned: 'banned',
   legalAcceptedAt: 'legal_accepted_at',
   lockedUntil: 'locked_until',

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import type { MfaService } from '../credentials/mfa.ts';
 import type { BreachedPasswords } from '../credentials/breached-passwords.ts';
 import { FOREIGN_HASHERS, type ForeignHasher, validateDigest } from '../credentials/foreign-digests.ts';
 import { NATIVE_HASHER, type PasswordHasher } from '../credentials/password-hasher.ts';
@@ -37,6 +38,10 @@ export interface CreateUserInput {
   privateMetadata?: Metadata;
   unsafeMetadata?: Metadata;
   createdAt?: Date;
+  /** A TOTP secret (base32) from a previous system, enabled at once. */
+  totpSecret?: string;
+  /** Backup codes from a previous system, plain or bcrypt digests. */
+  backupCodes?: string[];
 }
 
 export interface CreateUserDeps {
@@ -45,6 +50,7 @@ export interface CreateUserDeps {
   hasher: PasswordHasher;
   breached: BreachedPasswords;
   rules: UserRules;
+  mfa: MfaService;
 }
 
 const MAX_IDENTIFIERS = 100;
@@ -160,6 +166,8 @@ export async function createUser(deps: CreateUserDeps, input: CreateUserInput): 
       primaryWeb3WalletId: primaries.web3_wallet ?? null,
       updatedAt: now,
     });
+    if (input.totpSecret) await deps.mfa.importTotp(tx, id, input.totpSecret);
+    if (input.backupCodes?.length) await deps.mfa.importBackupCodes(tx, id, input.backupCodes);
     await tx.users.refreshSearch(id);
     await tx.events.record({ type: 'user.created', subjectId: id, payload: {}, at: now });
     return (await tx.users.findById(id)) as User;

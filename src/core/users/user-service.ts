@@ -29,6 +29,8 @@ export interface UpdateUserInput {
   privateMetadata?: Metadata;
   unsafeMetadata?: Metadata;
   createdAt?: Date;
+  totpSecret?: string;
+  backupCodes?: string[];
 }
 
 export interface MetadataPatch {
@@ -143,6 +145,8 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
           createdAt: input.createdAt,
           updatedAt: now,
         });
+        if (input.totpSecret) await deps.mfa.importTotp(tx, id, input.totpSecret);
+        if (input.backupCodes) await deps.mfa.importBackupCodes(tx, id, input.backupCodes);
         await tx.users.refreshSearch(id);
         await tx.events.record({ type: 'user.updated', subjectId: id, payload: digest ? { password_changed: true } : {}, at: now });
         return (await tx.users.findById(id)) as User;

@@ -49,6 +49,8 @@ export interface UserPatch {
   passwordDigest?: string | null;
   passwordHasher?: string | null;
   passwordCompromisedAt?: Date | null;
+  totpEnabled?: boolean;
+  backupCodeEnabled?: boolean;
   banned?: boolean;
   legalAcceptedAt?: Date | null;
   lockedUntil?: Date | null;

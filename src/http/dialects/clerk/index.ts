@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Clock } from '../../../core/clock.ts';
+import type { MfaService } from '../../../core/credentials/mfa.ts';
 import type { SecretKeyService } from '../../../core/keys/secret-keys.ts';
 import type { IdentifierService } from '../../../core/users/identifier-service.ts';
 import type { ProfileImageService } from '../../../core/users/profile-images.ts';
@@ -8,6 +9,7 @@ import type { UserService } from '../../../core/users/user-service.ts';
 import { bearerToken } from '../../bearer.ts';
 import { clerkErrorHandler, clerkNotFound, sendUnauthorized } from './errors.ts';
 import { identifierRoutes } from './identifier-routes.ts';
+import { mfaRoutes } from './mfa-routes.ts';
 import { toClerkUser } from './mappers.ts';
 import { profileImageRoutes } from './profile-image-routes.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
@@ -22,6 +24,7 @@ export interface ClerkDialectDeps {
   /** Base of public URLs, such as uploaded images. */
   publicUrl: string;
   clock: Clock;
+  mfa: MfaService;
 }
 
 /** The native admin API: Clerk Backend API v1, mounted at /v1. */
@@ -39,6 +42,7 @@ export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox 
     await app.register(usersRoutes(deps.users, present));
     await app.register(userExtrasRoutes(deps.users, deps.identifiers, present));
     await app.register(profileImageRoutes(deps.profileImages, present));
+    await app.register(mfaRoutes(deps.mfa));
     await app.register(identifierRoutes(deps.identifiers));
   };
 }
