@@ -58,7 +58,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const identifiers = createIdentifierService({ store, clock, rules });
   const secretKeys = createSecretKeyService({ store, clock });
   const profileImages = createProfileImageService({ store, clock });
-  const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
+  // Until PUBLIC_URL is set, links point at the address the server actually listens on.
+  const publicUrl = () => config.publicUrl ?? listeningUrl(http) ?? `http://localhost:${config.port}`;
 
   // A fresh instance needs one key to be usable at all; it is shown once, by the caller.
   let firstKey: string | undefined;
@@ -85,3 +86,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
 }
 
 export type App = Awaited<ReturnType<typeof createApp>>;
+
+function listeningUrl(http: FastifyInstance): string | undefined {
+  const a = http.addresses()[0];
+  if (!a || typeof a === 'string') return undefined;
+  const host = a.address === '0.0.0.0' || a.address === '::' ? 'localhost' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return `http://${host}:${a.port}`;
+}

@@ -50,9 +50,10 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  */
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) fail('DATABASE_URL', 'must be a postgres:// or postgresql:// URL', databaseUrl);
+  // The URL may carry a password, so only its scheme is echoed.
+  if (databaseUrl && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) fail('DATABASE_URL', 'must be a postgres:// or postgresql:// URL', `${databaseUrl.split(':')[0]}:...`);
   const secretKey = env.LATCHKEY_SECRET_KEY || undefined;
-  if (secretKey && !/^sk_[A-Za-z0-9_-]{21,200}$/.test(secretKey)) fail('LATCHKEY_SECRET_KEY', 'must start with sk_ and have 24 to 200 url-safe characters', '***');
+  if (secretKey && !/^sk_[A-Za-z0-9_-]{21,197}$/.test(secretKey)) fail('LATCHKEY_SECRET_KEY', 'must start with sk_ and have 24 to 200 url-safe characters', '***');
   const publicUrl = env.PUBLIC_URL || undefined;
   if (publicUrl) {
     let ok = false;

@@ -34,12 +34,17 @@ function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
 function run(args: string[], extra: Record<string, string> = {}): Promise<Run> {
   return new Promise((done, failed) => {
     const child = start(args, cliEnv(extra));
+    // A hung command must not outlive the test.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (b) => (stdout += b));
     child.stderr!.on('data', (b) => (stderr += b));
     child.on('error', failed);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
   });
 }
 
@@ -61,7 +66,7 @@ function serve(extra: Record<string, string> = {}): Promise<Served> {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       failed(new Error(`serve printed no listening line in time:\n${stdout}\n${stderr}`));
-    }, 45_000);
+    }, 90_000);
     child.on('error', failed);
     exited.then((code) => {
       clearTimeout(timer);
@@ -99,7 +104,7 @@ describe('latchkey CLI', () => {
     const result = await run(['migrate']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toBe('migrations applied\n');
-  });
+  }, 120_000);
 
   it('creates, lists and revokes secret keys without ever listing a key', async () => {
     const created = await run(['keys', 'create', 'ci']);
@@ -122,7 +127,7 @@ describe('latchkey CLI', () => {
     const after = await run(['keys', 'list']);
     const status = lines(after.stdout).find((l) => l.startsWith(`${id}\t`))?.split('\t')[4];
     expect(status).toMatch(/^revoked \d{4}-\d\d-\d\dT/);
-  }, 120_000);
+  }, 240_000);
 
   it('revoking an unknown key exits 1 with one line', async () => {
     const result = await run(['keys', 'revoke', 'key_doesnotexist']);
@@ -154,7 +159,7 @@ describe('latchkey CLI', () => {
       try {
         const keys = first.banner.match(/sk_live_[A-Za-z0-9_-]+/g) ?? [];
         expect(keys).toHaveLength(1);
-        key = keys[0];
+        key = keys[0] ?? '';
         expect(first.banner).toContain('shown only this once');
 
         const health = await fetch(`${first.address}/healthz`);
@@ -188,5 +193,5 @@ describe('latchkey CLI', () => {
     } finally {
       await rm(fresh, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 240_000);
 });

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { loadEncryptionKey } from '../src/encryption-key.ts';
 
 /** Runs loadConfig and returns the ConfigError it throws; fails the test if it throws nothing else. */
 function configError(env: Record<string, string>): ConfigError {
@@ -25,11 +26,13 @@ describe('loadConfig', () => {
       logLevel: 'info',
       requireIdentifier: true,
       hashConcurrency: undefined,
+      lockoutThreshold: 10,
+      lockoutMinutes: 60,
     });
   });
 
   it('treats empty strings as unset', () => {
-    const empty = { PORT: '', HOST: '', DATABASE_URL: '', LATCHKEY_DATA_DIR: '', LATCHKEY_SECRET_KEY: '', PUBLIC_URL: '', LOG_LEVEL: '', LATCHKEY_REQUIRE_IDENTIFIER: '', LATCHKEY_HASH_CONCURRENCY: '' };
+    const empty = { PORT: '', HOST: '', DATABASE_URL: '', LATCHKEY_DATA_DIR: '', LATCHKEY_SECRET_KEY: '', PUBLIC_URL: '', LOG_LEVEL: '', LATCHKEY_REQUIRE_IDENTIFIER: '', LATCHKEY_HASH_CONCURRENCY: '', LATCHKEY_LOCKOUT_THRESHOLD: '', LATCHKEY_LOCKOUT_MINUTES: '', LATCHKEY_ENCRYPTION_KEY: '' };
     expect(loadConfig(empty)).toEqual(loadConfig({}));
   });
 
@@ -46,6 +49,9 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'silent',
         LATCHKEY_REQUIRE_IDENTIFIER: 'off',
         LATCHKEY_HASH_CONCURRENCY: '4',
+        LATCHKEY_LOCKOUT_THRESHOLD: '5',
+        LATCHKEY_LOCKOUT_MINUTES: '15',
+        LATCHKEY_ENCRYPTION_KEY: 'a'.repeat(64),
       }),
     ).toEqual({
       port: 0,
@@ -57,6 +63,9 @@ describe('loadConfig', () => {
       logLevel: 'silent',
       requireIdentifier: false,
       hashConcurrency: 4,
+      lockoutThreshold: 5,
+      lockoutMinutes: 15,
+      encryptionKey: 'a'.repeat(64),
     });
   });
 
@@ -69,6 +78,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
     expect(loadConfig({ LATCHKEY_HASH_CONCURRENCY: '1' }).hashConcurrency).toBe(1);
     expect(loadConfig({ LATCHKEY_HASH_CONCURRENCY: '256' }).hashConcurrency).toBe(256);
+    expect(loadConfig({ LATCHKEY_LOCKOUT_THRESHOLD: '100' }).lockoutThreshold).toBe(100);
+    expect(loadConfig({ LATCHKEY_LOCKOUT_MINUTES: '525600' }).lockoutMinutes).toBe(525600);
   });
 
   const invalid: Array<[string, string]> = [
@@ -85,6 +96,9 @@ describe('loadConfig', () => {
     ['LATCHKEY_HASH_CONCURRENCY', '0'],
     ['LATCHKEY_HASH_CONCURRENCY', '257'],
     ['HOST', 'bad host!'],
+    ['LATCHKEY_LOCKOUT_THRESHOLD', '0'],
+    ['LATCHKEY_LOCKOUT_THRESHOLD', '101'],
+    ['LATCHKEY_LOCKOUT_MINUTES', '525601'],
   ];
 
   for (const [name, value] of invalid) {
@@ -111,5 +125,17 @@ describe('loadConfig', () => {
     const error = configError({ LOG_LEVEL: 'x'.repeat(500) });
     expect(error.message).toContain(`"${'x'.repeat(80)}"`);
     expect(error.message).not.toContain('x'.repeat(81));
+  });
+
+  it('rejects a malformed LATCHKEY_ENCRYPTION_KEY in one line without echoing it', async () => {
+    for (const key of ['c2hvcnQ=', 'ab'.repeat(31), `${'f'.repeat(63)}g`]) {
+      const error = await loadEncryptionKey(key, 'memory://').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      expect(message.startsWith('Invalid LATCHKEY_ENCRYPTION_KEY:')).toBe(true);
+      expect(message).not.toMatch(/[\r\n]/);
+      expect(message).not.toContain(key);
+    }
+    expect((await loadEncryptionKey('ab'.repeat(32), 'memory://')).equals(Buffer.alloc(32, 0xab))).toBe(true);
   });
 });

@@ -152,6 +152,8 @@ describe('README configuration table', () => {
       LATCHKEY_DATA_DIR: './.latchkey',
       LOG_LEVEL: defaults.logLevel,
       LATCHKEY_REQUIRE_IDENTIFIER: String(defaults.requireIdentifier),
+      LATCHKEY_LOCKOUT_THRESHOLD: String(defaults.lockoutThreshold),
+      LATCHKEY_LOCKOUT_MINUTES: String(defaults.lockoutMinutes),
     };
     for (const [name, value] of Object.entries(shown)) expect(rows.get(name)?.[1], name).toContain(value);
   });

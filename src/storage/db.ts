@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -31,12 +32,49 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
-  if (!config.dataDir.startsWith('memory://')) await mkdir(config.dataDir, { recursive: true });
-  const client = await PGlite.create(config.dataDir, { extensions: { pg_trgm } });
+  const release = config.dataDir.startsWith('memory://') ? async () => {} : await lockDataDir(config.dataDir);
+  const client = await PGlite.create(config.dataDir, { extensions: { pg_trgm } }).catch(async (e) => {
+    await release();
+    throw e;
+  });
   const db = new Kysely<Database>({ dialect: pgliteDialect(client) });
   return {
     db,
     kind: 'pglite',
-    close: () => db.destroy(),
+    async close() {
+      await db.destroy();
+      await release();
+    },
   };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * PGlite is a single-process database: two processes on one folder corrupt it. A pid file makes
+ * the second one (say, `latchkey keys create` beside a running server) refuse with one line.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  await mkdir(dataDir, { recursive: true });
+  const file = join(dataDir, 'latchkey.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => unlink(file).catch(() => {});
+    } catch {
+      const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (holder && holder !== process.pid && alive(holder)) {
+        throw new Error(`the embedded database in ${dataDir} is in use by process ${holder}; stop it or set DATABASE_URL`);
+      }
+      await unlink(file).catch(() => {});
+    }
+  }
+  throw new Error(`could not lock ${dataDir}`);
 }

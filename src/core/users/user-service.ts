@@ -86,6 +86,14 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
     });
   }
 
+  async function setLock(id: string, until: Date | null): Promise<User> {
+    return store.transaction(async (tx) => {
+      if (!(await tx.lockout.setLock(id, until))) throw notFound(id);
+      await tx.events.record({ type: until ? 'user.locked' : 'user.unlocked', subjectId: id, payload: {}, at: clock.now() });
+      return (await tx.users.findById(id)) as User;
+    });
+  }
+
   return {
     create: (input: CreateUserInput) => createUser(deps, input),
 
@@ -220,17 +228,8 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
     },
 
     /** Locks the user for the policy's lock duration, as too many failures would. */
-    async lock(id: string): Promise<User> {
-      if (!(await store.lockout.setLock(id, new Date(clock.now().getTime() + deps.lockout.durationMs)))) throw notFound(id);
-      await store.events.record({ type: 'user.locked', subjectId: id, payload: {}, at: clock.now() });
-      return this.get(id);
-    },
-
-    async unlock(id: string): Promise<User> {
-      if (!(await store.lockout.setLock(id, null))) throw notFound(id);
-      await store.events.record({ type: 'user.unlocked', subjectId: id, payload: {}, at: clock.now() });
-      return this.get(id);
-    },
+    lock: (id: string) => setLock(id, new Date(clock.now().getTime() + deps.lockout.durationMs)),
+    unlock: (id: string) => setLock(id, null),
   };
 }
 

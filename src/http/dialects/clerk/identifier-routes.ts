@@ -41,7 +41,7 @@ export function identifierRoutes(identifiers: IdentifierService): FastifyPluginA
   return async (app) => {
     for (const k of KINDS) {
       const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
-      const one = { 200: Type.Ref(k.ref), 403: Type.Ref('ClerkErrors'), ...ERROR_RESPONSES };
+      const one = { 200: Type.Ref(k.ref), ...ERROR_RESPONSES };
       const CreateBody = Type.Object(
         { user_id: Type.String({ minLength: 1, maxLength: 128 }), [k.type]: Type.String({ minLength: 1, maxLength: 320 }), ...Flags },
         { additionalProperties: false, required: ['user_id', k.type] },
@@ -64,7 +64,7 @@ export function identifierRoutes(identifiers: IdentifierService): FastifyPluginA
 
       app.delete(
         `/${k.path}/:id`,
-        { schema: { tags: [k.tag], operationId: k.ops.delete, params: Params, response: { 200: DeletedObject, 403: Type.Ref('ClerkErrors'), ...ERROR_RESPONSES } } },
+        { schema: { tags: [k.tag], operationId: k.ops.delete, params: Params, response: { 200: DeletedObject, ...ERROR_RESPONSES } } },
         async (req) => {
           await identifiers.delete(req.params.id, k.type);
           return { object: k.type, id: req.params.id, deleted: true };

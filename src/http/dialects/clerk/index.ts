@@ -22,7 +22,7 @@ export interface ClerkDialectDeps {
   secretKeys: SecretKeyService;
   profileImages: ProfileImageService;
   /** Base of public URLs, such as uploaded images. */
-  publicUrl: string;
+  publicUrl: () => string;
   clock: Clock;
   mfa: MfaService;
 }
@@ -38,7 +38,7 @@ export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox 
       const keyId = token ? await deps.secretKeys.authenticate(token) : null;
       if (!keyId) return sendUnauthorized(reply);
     });
-    const present = (u: User) => toClerkUser(u, deps.publicUrl, deps.clock.now());
+    const present = (u: User) => toClerkUser(u, deps.publicUrl(), deps.clock.now());
     await app.register(usersRoutes(deps.users, present));
     await app.register(userExtrasRoutes(deps.users, deps.identifiers, present));
     await app.register(profileImageRoutes(deps.profileImages, present));

@@ -16,7 +16,7 @@ export function mfaRoutes(mfa: MfaService): FastifyPluginAsyncTypebox {
           operationId: 'VerifyTOTP',
           params: UserId,
           body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
-          response: { 200: Type.Object({ verified: Type.Boolean(), code_type: Type.String({ enum: ['totp', 'backup_code'] }) }, { additionalProperties: false }), 429: Type.Ref('ClerkErrors'), ...ERROR_RESPONSES },
+          response: { 200: Type.Object({ verified: Type.Boolean(), code_type: Type.String({ enum: ['totp', 'backup_code'] }) }, { additionalProperties: false }), ...ERROR_RESPONSES },
         },
       },
       async (req) => {

@@ -131,6 +131,8 @@ export const UserId = Type.Object({ user_id: Type.String({ minLength: 1, maxLeng
 export const ERROR_RESPONSES = {
   400: Type.Ref('ClerkErrors'),
   401: Type.Ref('ClerkErrors'),
+  403: Type.Ref('ClerkErrors'),
   404: Type.Ref('ClerkErrors'),
   422: Type.Ref('ClerkErrors'),
+  429: Type.Ref('ClerkErrors'),
 } as const;
