@@ -26,6 +26,9 @@ export interface DatabaseHandle {
 export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
   if (config.databaseUrl) {
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.poolSize ?? 10 });
+    // An idle connection the server drops (restart, failover, timeout) must not crash the
+    // process; the pool replaces it on the next query.
+    pool.on('error', () => {});
     // Fail at boot, with the driver's own message, rather than on the first request.
     const client = await pool.connect();
     client.release();

@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002-password-compromised.ts';
 import * as m0003 from './migrations/0003-images-and-legal.ts';
 import * as m0004 from './migrations/0004-lockout.ts';
 import * as m0005 from './migrations/0005-mfa.ts';
+import * as m0006 from './migrations/0006-identifier-order.ts';
 
 /** Migrations in order; names sort lexically, so keep the numeric prefix. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-images-and-legal': m0003,
   '0004-lockout': m0004,
   '0005-mfa': m0005,
+  '0006-identifier-order': m0006,
 };
 
 /** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */

@@ -50,6 +50,7 @@ export interface IdentifiersTable {
   normalized: string;
   verified: boolean;
   verification_strategy: string | null;
+  seq: Generated<string | number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -25,7 +25,7 @@ export function userColumns(eb: ExpressionBuilder<Database, 'users'>) {
     eb('users.password_digest', 'is not', null).as('password_enabled'),
     sql<IdentifierJson[]>`coalesce((select json_agg(json_build_object('id', i.id, 'type', i.type, 'value', i.value,
       'verified', i.verified, 'verification_strategy', i.verification_strategy, 'created_at', i.created_at,
-      'updated_at', i.updated_at) order by i.created_at, i.id) from identifiers i where i.user_id = users.id), '[]'::json)`.as('identifiers'),
+      'updated_at', i.updated_at) order by i.seq) from identifiers i where i.user_id = users.id), '[]'::json)`.as('identifiers'),
   ] as const;
 }
 

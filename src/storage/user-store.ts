@@ -90,6 +90,17 @@ export function createUserStore(db: Kysely<Database>): UserStore {
         return row?.password_digest && row.password_hasher ? { digest: row.password_digest, hasher: row.password_hasher } : null;
       }),
 
+    rehashPassword: (id, expected, digest, hasher) =>
+      translated(async () => {
+        const res = await db
+          .updateTable('users')
+          .set({ password_digest: digest, password_hasher: hasher })
+          .where('id', '=', id)
+          .where('password_digest', '=', expected)
+          .executeTakeFirst();
+        return Number(res.numUpdatedRows) > 0;
+      }),
+
     findIdentifier: (id) =>
       translated(async () => {
         const r = await db.selectFrom('identifiers').selectAll().where('id', '=', id).executeTakeFirst();
@@ -147,7 +158,7 @@ export function createUserStore(db: Kysely<Database>): UserStore {
     refreshSearch: (userId) =>
       translated(async () => {
         await sql`UPDATE users SET search = lower(concat_ws(' ', id, username, first_name, last_name, display_name,
-            (SELECT string_agg(i.value, ' ' ORDER BY i.created_at) FROM identifiers i WHERE i.user_id = users.id)))
+            (SELECT string_agg(i.value, ' ' ORDER BY i.seq) FROM identifiers i WHERE i.user_id = users.id)))
           WHERE id = ${userId}`.execute(db);
       }),
   };

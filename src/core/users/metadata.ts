@@ -13,7 +13,9 @@ export function mergeMetadata(base: Metadata, patch: Metadata): Metadata {
   const out: Metadata = { ...base };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
-    else if (isPlainObject(value) && isPlainObject(out[key])) out[key] = mergeMetadata(out[key] as Metadata, value);
+    // Objects always merge (into {} when there is nothing to merge into), so a null inside a
+    // patch never gets stored and merging the same patch twice changes nothing (RFC 7386).
+    else if (isPlainObject(value)) out[key] = mergeMetadata(isPlainObject(out[key]) ? (out[key] as Metadata) : {}, value);
     else out[key] = value;
   }
   return out;

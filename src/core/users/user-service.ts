@@ -221,8 +221,8 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
       if (ok === 'missing') throw notFound(id);
       if (!ok) throw new DomainError('password_incorrect', 'Password is incorrect.', { param: 'password' });
       if (hasher.needsRehash(stored.digest, stored.hasher)) {
-        const digest = await hasher.hash(normalized);
-        await store.users.update(id, { passwordDigest: digest, passwordHasher: NATIVE_HASHER, updatedAt: clock.now() });
+        // Only if the password is still the one just checked: a change made meanwhile wins.
+        await store.users.rehashPassword(id, stored.digest, await hasher.hash(normalized), NATIVE_HASHER);
       }
       return true;
     },

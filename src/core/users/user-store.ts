@@ -77,6 +77,8 @@ export interface UserStore {
   update(id: string, patch: UserPatch): Promise<boolean>;
   delete(id: string): Promise<boolean>;
   findPassword(id: string): Promise<StoredPassword | null>;
+  /** Swaps a digest for a stronger one of the same password, only if `expected` is still stored. */
+  rehashPassword(id: string, expected: string, digest: string, hasher: string): Promise<boolean>;
   findIdentifier(id: string): Promise<Identifier | null>;
   insertIdentifier(identifier: NewIdentifier): Promise<void>;
   updateIdentifier(id: string, patch: { verified?: boolean; verificationStrategy?: string | null; updatedAt: Date }): Promise<void>;
