@@ -1,6 +1,7 @@
 import type { UserStore } from './users/user-store.ts';
 import type { LockoutStore } from './credentials/lockout.ts';
 import type { MfaStore } from './credentials/mfa-store.ts';
+import type { VerificationStore } from './verification/verification-store.ts';
 import type { ImageStore } from './images/image-store.ts';
 import type { SecretKeyStore } from './keys/secret-key-store.ts';
 
@@ -24,6 +25,7 @@ export interface Store {
   images: ImageStore;
   lockout: LockoutStore;
   mfa: MfaStore;
+  verifications: VerificationStore;
   /** Runs `fn` in one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

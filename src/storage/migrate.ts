@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-images-and-legal.ts';
 import * as m0004 from './migrations/0004-lockout.ts';
 import * as m0005 from './migrations/0005-mfa.ts';
 import * as m0006 from './migrations/0006-identifier-order.ts';
+import * as m0008 from './migrations/0008-verifications.ts';
 
 /** Migrations in order; names sort lexically, so keep the numeric prefix. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -15,11 +16,13 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-lockout': m0004,
   '0005-mfa': m0005,
   '0006-identifier-order': m0006,
+  '0008-verifications': m0008,
 };
 
 /** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+  // Unordered: a migration merged later with a lower number still runs on databases that moved on.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

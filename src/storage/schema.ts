@@ -32,6 +32,7 @@ export interface UsersTable {
   failure_window_start: Timestamp | null;
   failures_in_window: Generated<number>;
   mfa_failures: Generated<number>;
+  password_must_change: Generated<boolean>;
   mfa_window_start: Timestamp | null;
   primary_email_address_id: string | null;
   primary_phone_number_id: string | null;
@@ -51,6 +52,8 @@ export interface IdentifiersTable {
   verified: boolean;
   verification_strategy: string | null;
   seq: Generated<string | number>;
+  verification_attempts: number | null;
+  verification_expires_at: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -114,7 +117,24 @@ export interface BackupCodesTable {
   created_at: Timestamp;
 }
 
+export interface VerificationsTable {
+  id: string;
+  user_id: string;
+  identifier_id: string | null;
+  purpose: string;
+  strategy: string;
+  code_hash: string | null;
+  token_hash: string | null;
+  attempts: Generated<number>;
+  max_attempts: number;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+  voided_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
+  verifications: VerificationsTable;
   user_totp: UserTotpTable;
   backup_codes: BackupCodesTable;
   images: ImagesTable;

@@ -6,6 +6,7 @@ import type { Database } from './schema.ts';
 import { createImageStore } from './image-store.ts';
 import { createLockoutStore } from './lockout-store.ts';
 import { createMfaStore } from './mfa-store.ts';
+import { createVerificationStore } from './verification-store.ts';
 import { createUserStore } from './user-store.ts';
 
 function createSecretKeyStore(db: Kysely<Database>): SecretKeyStore {
@@ -59,6 +60,7 @@ export function createStore(db: Kysely<Database>): Store {
     images: createImageStore(db),
     lockout: createLockoutStore(db),
     mfa: createMfaStore(db),
+    verifications: createVerificationStore(db),
     transaction(fn) {
       if (db.isTransaction) return fn(store);
       return translated(() => db.transaction().execute((trx) => fn(createStore(trx))));

@@ -9,6 +9,8 @@ interface IdentifierJson {
   value: string;
   verified: boolean;
   verification_strategy: string | null;
+  verification_attempts: number | null;
+  verification_expires_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -24,7 +26,8 @@ export function userColumns(eb: ExpressionBuilder<Database, 'users'>) {
     'users.created_at', 'users.updated_at',
     eb('users.password_digest', 'is not', null).as('password_enabled'),
     sql<IdentifierJson[]>`coalesce((select json_agg(json_build_object('id', i.id, 'type', i.type, 'value', i.value,
-      'verified', i.verified, 'verification_strategy', i.verification_strategy, 'created_at', i.created_at,
+      'verified', i.verified, 'verification_strategy', i.verification_strategy, 'verification_attempts', i.verification_attempts,
+      'verification_expires_at', i.verification_expires_at, 'created_at', i.created_at,
       'updated_at', i.updated_at) order by i.seq) from identifiers i where i.user_id = users.id), '[]'::json)`.as('identifiers'),
   ] as const;
 }
@@ -39,6 +42,8 @@ function toIdentifier(userId: string, j: IdentifierJson): Identifier {
     value: j.value,
     verified: j.verified,
     verificationStrategy: j.verification_strategy,
+    verificationAttempts: j.verification_attempts,
+    verificationExpiresAt: j.verification_expires_at ? new Date(j.verification_expires_at) : null,
     createdAt: new Date(j.created_at),
     updatedAt: new Date(j.updated_at),
   };
@@ -95,6 +100,7 @@ const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   passwordDigest: 'password_digest',
   passwordHasher: 'password_hasher',
   passwordCompromisedAt: 'password_compromised_at',
+  passwordMustChange: 'password_must_change',
   totpEnabled: 'totp_enabled',
   backupCodeEnabled: 'backup_code_enabled',
   banned: 'banned',

@@ -112,6 +112,8 @@ export function createUserStore(db: Kysely<Database>): UserStore {
           value: r.value,
           verified: r.verified,
           verificationStrategy: r.verification_strategy,
+          verificationAttempts: r.verification_attempts,
+          verificationExpiresAt: r.verification_expires_at,
           createdAt: r.created_at,
           updatedAt: r.updated_at,
         };
@@ -143,6 +145,8 @@ export function createUserStore(db: Kysely<Database>): UserStore {
           .set({
             ...(patch.verified !== undefined ? { verified: patch.verified } : {}),
             ...(patch.verificationStrategy !== undefined ? { verification_strategy: patch.verificationStrategy } : {}),
+            ...(patch.verificationAttempts !== undefined ? { verification_attempts: patch.verificationAttempts } : {}),
+            ...(patch.verificationExpiresAt !== undefined ? { verification_expires_at: patch.verificationExpiresAt } : {}),
             updated_at: patch.updatedAt,
           })
           .where('id', '=', id)

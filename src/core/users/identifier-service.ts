@@ -63,6 +63,8 @@ export function createIdentifierService(deps: { store: Store; clock: Clock; rule
           value: norm.value,
           verified,
           verificationStrategy: verified ? 'admin' : null,
+          verificationAttempts: null,
+          verificationExpiresAt: null,
           createdAt: now,
           updatedAt: now,
         };
@@ -85,7 +87,7 @@ export function createIdentifierService(deps: { store: Store; clock: Clock; rule
         const now = clock.now();
         const verified = patch.verified ?? found.verified;
         if (patch.verified !== undefined && patch.verified !== null && patch.verified !== found.verified) {
-          await tx.users.updateIdentifier(id, { verified, verificationStrategy: verified ? 'admin' : null, updatedAt: now });
+          await tx.users.updateIdentifier(id, { verified, verificationStrategy: verified ? 'admin' : null, verificationAttempts: null, verificationExpiresAt: null, updatedAt: now });
         }
         const field = PRIMARY_FIELD[type];
         if (patch.primary === true && user[field] !== id) {
@@ -94,7 +96,7 @@ export function createIdentifierService(deps: { store: Store; clock: Clock; rule
         } else {
           await tx.users.update(user.id, { updatedAt: now });
         }
-        return finish(tx, { ...found, verified, verificationStrategy: verified ? (found.verificationStrategy ?? 'admin') : null, updatedAt: now }, 'user.identifier.updated');
+        return finish(tx, (await tx.users.findIdentifier(id)) as Identifier, 'user.identifier.updated');
       });
     },
 
@@ -116,6 +118,8 @@ export function createIdentifierService(deps: { store: Store; clock: Clock; rule
           value: norm.value,
           verified: true,
           verificationStrategy: 'admin',
+          verificationAttempts: null,
+          verificationExpiresAt: null,
           createdAt: now,
           updatedAt: now,
         };

@@ -10,6 +10,10 @@ export interface Identifier {
   verified: boolean;
   /** How it was verified: 'admin', 'email_code', 'phone_code', ... */
   verificationStrategy: string | null;
+  /** Attempts used on the latest one-time code, while one is pending. */
+  verificationAttempts: number | null;
+  /** When the latest one-time code expires, while one is pending. */
+  verificationExpiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

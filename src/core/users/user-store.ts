@@ -49,6 +49,7 @@ export interface UserPatch {
   passwordDigest?: string | null;
   passwordHasher?: string | null;
   passwordCompromisedAt?: Date | null;
+  passwordMustChange?: boolean;
   totpEnabled?: boolean;
   backupCodeEnabled?: boolean;
   banned?: boolean;
@@ -81,7 +82,10 @@ export interface UserStore {
   rehashPassword(id: string, expected: string, digest: string, hasher: string): Promise<boolean>;
   findIdentifier(id: string): Promise<Identifier | null>;
   insertIdentifier(identifier: NewIdentifier): Promise<void>;
-  updateIdentifier(id: string, patch: { verified?: boolean; verificationStrategy?: string | null; updatedAt: Date }): Promise<void>;
+  updateIdentifier(
+    id: string,
+    patch: { verified?: boolean; verificationStrategy?: string | null; verificationAttempts?: number | null; verificationExpiresAt?: Date | null; updatedAt: Date },
+  ): Promise<void>;
   deleteIdentifier(id: string): Promise<boolean>;
   /** Recomputes the text the `query` filter searches; call after changing names or identifiers. */
   refreshSearch(userId: string): Promise<void>;

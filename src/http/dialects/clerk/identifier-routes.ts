@@ -12,7 +12,7 @@ interface Kind {
   tag: string;
   ref: string;
   ops: { create: string; get: string; update: string; delete: string };
-  map: (i: Identifier) => unknown;
+  map: (i: Identifier, now: Date) => unknown;
 }
 
 const KINDS: Kind[] = [
@@ -37,7 +37,7 @@ const KINDS: Kind[] = [
 const Flags = { verified: Type.Optional(Nullable(Type.Boolean())), primary: Type.Optional(Nullable(Type.Boolean())) };
 
 /** Clerk Backend API: Email Addresses and Phone Numbers, which share one shape of routes. */
-export function identifierRoutes(identifiers: IdentifierService): FastifyPluginAsyncTypebox {
+export function identifierRoutes(identifiers: IdentifierService, now: () => Date): FastifyPluginAsyncTypebox {
   return async (app) => {
     for (const k of KINDS) {
       const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
@@ -49,17 +49,17 @@ export function identifierRoutes(identifiers: IdentifierService): FastifyPluginA
 
       app.post(`/${k.path}`, { schema: { tags: [k.tag], operationId: k.ops.create, body: CreateBody, response: one } }, async (req) => {
         const b = req.body as Record<string, any>;
-        return k.map(await identifiers.add({ userId: b.user_id, type: k.type, value: b[k.type], verified: b.verified, primary: b.primary }));
+        return k.map(await identifiers.add({ userId: b.user_id, type: k.type, value: b[k.type], verified: b.verified, primary: b.primary }), now());
       });
 
       app.get(`/${k.path}/:id`, { schema: { tags: [k.tag], operationId: k.ops.get, params: Params, response: one } }, async (req) =>
-        k.map(await identifiers.get(req.params.id, k.type)),
+        k.map(await identifiers.get(req.params.id, k.type), now()),
       );
 
       app.patch(
         `/${k.path}/:id`,
         { schema: { tags: [k.tag], operationId: k.ops.update, params: Params, body: Type.Object(Flags, { additionalProperties: false }), response: one } },
-        async (req) => k.map(await identifiers.update(req.params.id, k.type, req.body)),
+        async (req) => k.map(await identifiers.update(req.params.id, k.type, req.body), now()),
       );
 
       app.delete(

@@ -43,6 +43,6 @@ export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox 
     await app.register(userExtrasRoutes(deps.users, deps.identifiers, present));
     await app.register(profileImageRoutes(deps.profileImages, present));
     await app.register(mfaRoutes(deps.mfa));
-    await app.register(identifierRoutes(deps.identifiers));
+    await app.register(identifierRoutes(deps.identifiers, () => deps.clock.now()));
   };
 }

@@ -2,16 +2,21 @@ import type { Identifier, User } from '../../../core/users/types.ts';
 
 const ms = (d: Date | null) => (d ? d.getTime() : null);
 
-function verification(i: Identifier) {
-  if (!i.verified) return null;
-  return { status: 'verified', strategy: i.verificationStrategy ?? 'admin', attempts: null, expire_at: null };
+/** Clerk's verification object: Admin for identifiers an administrator vouched for, OTP otherwise. */
+function verification(i: Identifier, now: Date) {
+  const expireAt = ms(i.verificationExpiresAt);
+  if (i.verified) return { status: 'verified', strategy: i.verificationStrategy ?? 'admin', attempts: i.verificationAttempts, expire_at: expireAt };
+  if (!i.verificationStrategy || !i.verificationExpiresAt) return null;
+  const attempts = i.verificationAttempts ?? 0;
+  const status = attempts >= 5 ? 'failed' : i.verificationExpiresAt <= now ? 'expired' : 'unverified';
+  return { status, strategy: i.verificationStrategy, attempts, expire_at: expireAt };
 }
 
-export function toClerkEmailAddress(i: Identifier) {
-  return { id: i.id, object: 'email_address' as const, email_address: i.value, reserved: false, verification: verification(i), linked_to: [] };
+export function toClerkEmailAddress(i: Identifier, now: Date) {
+  return { id: i.id, object: 'email_address' as const, email_address: i.value, reserved: false, verification: verification(i, now), linked_to: [] };
 }
 
-export function toClerkPhoneNumber(i: Identifier) {
+export function toClerkPhoneNumber(i: Identifier, now: Date) {
   return {
     id: i.id,
     object: 'phone_number' as const,
@@ -19,14 +24,14 @@ export function toClerkPhoneNumber(i: Identifier) {
     reserved_for_second_factor: false,
     default_second_factor: false,
     reserved: false,
-    verification: verification(i),
+    verification: verification(i, now),
     linked_to: [],
     backup_codes: null,
   };
 }
 
-export function toClerkWeb3Wallet(i: Identifier) {
-  return { id: i.id, object: 'web3_wallet' as const, web3_wallet: i.value, verification: verification(i) };
+export function toClerkWeb3Wallet(i: Identifier, now: Date) {
+  return { id: i.id, object: 'web3_wallet' as const, web3_wallet: i.value, verification: verification(i, now) };
 }
 
 /** Maps the core user to Clerk's `User` object; uploaded images are served under `publicUrl`. */
@@ -53,9 +58,9 @@ export function toClerkUser(u: User, publicUrl: string, now: Date) {
     unsafe_metadata: u.unsafeMetadata,
     gender: null,
     birthday: null,
-    email_addresses: of('email_address').map(toClerkEmailAddress),
-    phone_numbers: of('phone_number').map(toClerkPhoneNumber),
-    web3_wallets: of('web3_wallet').map(toClerkWeb3Wallet),
+    email_addresses: of('email_address').map((i) => toClerkEmailAddress(i, now)),
+    phone_numbers: of('phone_number').map((i) => toClerkPhoneNumber(i, now)),
+    web3_wallets: of('web3_wallet').map((i) => toClerkWeb3Wallet(i, now)),
     password_enabled: u.passwordEnabled,
     two_factor_enabled: u.totpEnabled || u.backupCodeEnabled,
     totp_enabled: u.totpEnabled,

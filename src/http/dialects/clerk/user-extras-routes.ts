@@ -59,12 +59,12 @@ export function userExtrasRoutes(users: UserService, identifiers: IdentifierServ
     app.put(
       '/users/:user_id/email_address',
       { schema: { tags: ['Users'], operationId: 'ReplaceUserEmailAddress', params: UserId, body: Type.Object({ email_address: Type.String({ minLength: 1, maxLength: 320 }) }, { additionalProperties: false }), response: { 200: Type.Ref('ClerkEmailAddress'), ...ERROR_RESPONSES } } },
-      async (req) => toClerkEmailAddress(await identifiers.replace(req.params.user_id, 'email_address', req.body.email_address)),
+      async (req) => toClerkEmailAddress(await identifiers.replace(req.params.user_id, 'email_address', req.body.email_address), new Date()),
     );
     app.put(
       '/users/:user_id/phone_number',
       { schema: { tags: ['Users'], operationId: 'ReplaceUserPhoneNumber', params: UserId, body: Type.Object({ phone_number: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }), response: { 200: Type.Ref('ClerkPhoneNumber'), ...ERROR_RESPONSES } } },
-      async (req) => toClerkPhoneNumber(await identifiers.replace(req.params.user_id, 'phone_number', req.body.phone_number)),
+      async (req) => toClerkPhoneNumber(await identifiers.replace(req.params.user_id, 'phone_number', req.body.phone_number), new Date()),
     );
 
     app.delete(
