@@ -16,10 +16,13 @@ export interface RawHashResult {
   rps: number;
   p50: number;
   p99: number;
+  /** This process's CPU per hash (all threads), ms. */
+  cpuMsPerHash: number;
 }
 
 export async function rawHashing(concurrency: number, seconds: number, label = `raw argon2id x${concurrency}`): Promise<RawHashResult> {
   const latencies: number[] = [];
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const end = started + seconds * 1000;
   let finishedAt = started;
@@ -33,7 +36,8 @@ export async function rawHashing(concurrency: number, seconds: number, label = `
   }
   await Promise.all(Array.from({ length: concurrency }, lane));
   const elapsed = (finishedAt - started) / 1000;
+  const used = process.cpuUsage(cpu);
   latencies.sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)];
-  return { label, concurrency, seconds: elapsed, hashes: latencies.length, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+  return { label, concurrency, seconds: elapsed, hashes: latencies.length, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), cpuMsPerHash: (used.user + used.system) / 1000 / latencies.length };
 }

@@ -21,6 +21,7 @@ export const BASELINE_SQL = {
 
 export async function startBaseline(databaseUrl: string, poolSize: number): Promise<Baseline> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  pool.on('error', (e) => console.error(`[bench] baseline pool error: ${e.message}`));
   const app = Fastify({ logger: false });
 
   app.get<{ Params: { id: string } }>('/users/:id', async (req, reply) => {

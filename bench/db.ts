@@ -17,8 +17,12 @@ export interface Scratch {
   drop(): Promise<void>;
 }
 
+/** Scratch databases not dropped yet, so an interrupted run can still drop them. */
+export const liveScratches = new Set<Scratch>();
+
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
+  c.on('error', (e) => console.error(`[bench] PostgreSQL client error: ${e.message}`));
   await c.connect();
   try {
     return await fn(c);
@@ -33,20 +37,30 @@ export async function createScratch(label: string): Promise<Scratch> {
   await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  return {
+  const scratch: Scratch = {
     name,
     url: url.toString(),
-    drop: () => withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    async drop() {
+      liveScratches.delete(scratch);
+      // A pool that has just been ended may still be closing an idle connection; give it time to
+      // leave by itself, since terminating it (WITH FORCE) raises an error on a pool that may
+      // have no 'error' listener (Latchkey's has none) and would crash this process.
+      await withClient(ADMIN_URL, async (c) => {
+        for (let attempt = 0; attempt < 25; attempt++) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name}`);
+            return;
+          } catch (e) {
+            if ((e as { code?: string }).code !== '55006') throw e; // 55006: still in use
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      });
+    },
   };
-}
-
-/** Drops scratch databases a crashed earlier run left behind (only this bench's own prefix). */
-export async function dropLeftovers(): Promise<string[]> {
-  return withClient(ADMIN_URL, async (c) => {
-    const { rows } = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'lk\\_bench\\_%'`);
-    for (const r of rows) await c.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`);
-    return rows.map((r) => r.datname);
-  });
+  liveScratches.add(scratch);
+  return scratch;
 }
 
 /** The values seeded user n gets; the load generators build requests from these. */
@@ -80,14 +94,14 @@ export async function seedUsers(url: string, count: number, log: (s: string) => 
     const chunk = 250_000;
     for (let from = 1; from <= count; from += chunk) {
       const to = Math.min(count, from + chunk - 1);
-      // search = lower(concat_ws(' ', id, username, first_name, last_name, display_name, <identifier values>)),
+      // search = lower(concat_ws(' ', id without 'user_', username, first_name, last_name, display_name, <identifier values>)),
       // exactly refreshSearch's expression, written inline because each user has one identifier.
       await c.query(
         `INSERT INTO users (id, uuid, external_id, username, first_name, last_name, public_metadata, private_metadata,
            unsafe_metadata, password_digest, password_hasher, primary_email_address_id, search, created_at, updated_at)
          SELECT 'user_bench' || n, gen_random_uuid(), 'ext_bench_' || n, 'bench_user_' || n, 'First' || n, 'Last' || n,
            '{"plan":"free"}', '{}', '{}', $3, 'argon2id', 'idn_bench' || n,
-           lower(concat_ws(' ', 'user_bench' || n, 'bench_user_' || n, 'First' || n, 'Last' || n, NULL::text, 'User.' || n || '@Example.com')),
+           lower(concat_ws(' ', 'bench' || n, 'bench_user_' || n, 'First' || n, 'Last' || n, NULL::text, 'User.' || n || '@Example.com')),
            timestamptz '2024-01-01' + n * interval '7 seconds', timestamptz '2024-01-01' + n * interval '7 seconds'
          FROM generate_series($1::int, $2::int) AS n`,
         [from, to, digest],
@@ -108,8 +122,8 @@ export async function seedUsers(url: string, count: number, log: (s: string) => 
     const sampleEvery = Math.max(1, Math.floor(count / 20_000));
     const { rows } = await c.query<{ n: string }>(
       `SELECT count(*) AS n FROM users
-       WHERE numeric_id % $1 = 0 AND search <> lower(concat_ws(' ', id, username, first_name, last_name, display_name,
-         (SELECT string_agg(i.value, ' ' ORDER BY i.created_at) FROM identifiers i WHERE i.user_id = users.id)))`,
+       WHERE numeric_id % $1 = 0 AND search <> lower(concat_ws(' ', regexp_replace(id, '^user_', ''), username, first_name, last_name, display_name,
+         (SELECT string_agg(i.value, ' ' ORDER BY i.seq) FROM identifiers i WHERE i.user_id = users.id)))`,
       [sampleEvery],
     );
     searchMismatches = Number(rows[0].n);
@@ -127,5 +141,29 @@ export async function serverInfo(): Promise<string> {
     );
     const settings = s.rows.map((r) => `${r.name}=${r.setting}${r.unit ?? ''}`).join(', ');
     return `PostgreSQL ${v.rows[0].v} (${settings})`;
+  });
+}
+
+/**
+ * Cross-checks the seeded search text with the app's own refreshSearch: PATCHes a few users with
+ * an empty body (which rewrites their search text) and counts those whose text changed.
+ */
+export async function searchDriftViaApp(dbUrl: string, appUrl: string, key: string, users: number, sample = 20): Promise<number> {
+  return withClient(dbUrl, async (c) => {
+    let changed = 0;
+    for (let k = 1; k <= sample; k++) {
+      const id = seeded.id(Math.max(1, Math.floor((users * k) / sample)));
+      const before = await c.query<{ search: string }>('SELECT search FROM users WHERE id = $1', [id]);
+      const res = await fetch(`${appUrl}/v1/users/${id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      await res.text();
+      if (res.status !== 200) throw new Error(`PATCH ${id} answered ${res.status}`);
+      const after = await c.query<{ search: string }>('SELECT search FROM users WHERE id = $1', [id]);
+      if (before.rows[0]?.search !== after.rows[0]?.search) changed++;
+    }
+    return changed;
   });
 }

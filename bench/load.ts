@@ -35,6 +35,8 @@ export interface LoadResult {
   max: number;
   /** autocannon's own p99 (whole milliseconds), for cross-checking. */
   autocannonP99: number;
+  /** CPU per 2xx response, in microseconds: this process, and PostgreSQL's backends. */
+  cpuPerRequest?: { processUs: number; postgresUs: number };
 }
 
 const WORKER = fileURLToPath(new URL('./load-worker.ts', import.meta.url));

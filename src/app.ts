@@ -10,8 +10,20 @@ import { createSecretKeyService } from './core/keys/secret-keys.ts';
 import { loadEncryptionKey } from './encryption-key.ts';
 import { createIdentifierService } from './core/users/identifier-service.ts';
 import { createProfileImageService } from './core/users/profile-images.ts';
+import { createMembershipService } from './core/organizations/membership-service.ts';
+import { createOrganizationService } from './core/organizations/organization-service.ts';
 import { createUserService } from './core/users/user-service.ts';
+import { createOutboxService, localPart } from './core/delivery/outbox-service.ts';
+import { createTemplateService } from './core/delivery/template-service.ts';
+import { createTransports } from './delivery/create-transports.ts';
+import { createOutboxWorker, type WorkerOptions } from './delivery/outbox-worker.ts';
+import type { DeliveryLog } from './delivery/transport.ts';
+import { createIdentifierVerification } from './core/verification/identifier-verification.ts';
+import { createPasswordReset } from './core/verification/password-reset.ts';
+import { memoryRateLimiter } from './rate-limit/memory.ts';
+import { redisRateLimiter } from './rate-limit/redis.ts';
 import { clerkDialect } from './http/dialects/clerk/index.ts';
+import { pterodactylDialect } from './http/dialects/pterodactyl/index.ts';
 import { registerImageRoute } from './http/images-route.ts';
 import { createHttpServer } from './http/server.ts';
 import { openDatabase, type DatabaseHandle } from './storage/db.ts';
@@ -26,6 +38,8 @@ export interface AppOverrides {
   breached?: BreachedPasswords;
   /** Lets a test observe or slow down password checks. */
   wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
+  /** `autoStart: false` leaves delivery to `app.delivery.drain()`; `log` captures its lines. */
+  delivery?: { autoStart?: boolean; options?: Partial<WorkerOptions>; log?: DeliveryLog };
 }
 
 /** Opens storage and brings the schema up to date. */
@@ -58,8 +72,34 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const identifiers = createIdentifierService({ store, clock, rules });
   const secretKeys = createSecretKeyService({ store, clock });
   const profileImages = createProfileImageService({ store, clock });
+  const organizations = createOrganizationService({ store, clock });
+  const memberships = createMembershipService({ store, clock });
+  const templates = createTemplateService({ store, clock, defaultFromName: localPart(config.delivery.emailFrom) });
+  const outbox = createOutboxService({
+    store,
+    clock,
+    templates,
+    senders: { email: config.delivery.emailFrom, sms: config.delivery.smsFrom },
+    appName: config.publicUrl ? new URL(config.publicUrl).host : 'Latchkey',
+    notify: () => delivery.wake(),
+  });
   // Until PUBLIC_URL is set, links point at the address the server actually listens on.
   const publicUrl = () => config.publicUrl ?? listeningUrl(http) ?? `http://localhost:${config.port}`;
+
+  const redis = config.redisUrl ? redisRateLimiter(config.redisUrl) : null;
+  const limiter = redis ?? memoryRateLimiter(clock);
+  const verification = createIdentifierVerification({ store, clock, outbox, linkBase: () => `${publicUrl()}/verify-email` });
+  const passwordReset = createPasswordReset({
+    store,
+    clock,
+    outbox,
+    hasher,
+    breached,
+    limiter,
+    lockout,
+    linkBase: () => `${publicUrl()}/reset-password`,
+    onBackgroundError: (e) => http.log.error({ err: e }, 'password reset request failed'),
+  });
 
   // A fresh instance needs one key to be usable at all; it is shown once, by the caller.
   let firstKey: string | undefined;
@@ -69,17 +109,31 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const http: FastifyInstance = await createHttpServer({
     logLevel: config.logLevel,
     version: pkg.version,
-    dialects: [{ prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock, mfa }) }],
+    dialects: [
+      { prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock, mfa, outbox, templates, organizations, memberships }) },
+      {
+        prefix: '/compat/pterodactyl/api/application',
+        // The panel mails a set-password link to accounts made without a password; a reset does that.
+        plugin: pterodactylDialect({ users, secretKeys, sendSetPassword: (email) => passwordReset.request(email, 'pterodactyl-admin') }),
+      },
+    ],
   });
   registerImageRoute(http, profileImages);
+  const deliveryLog = overrides.delivery?.log ?? http.log.child({ component: 'delivery' });
+  const delivery = createOutboxWorker({ store, clock, transports: createTransports(config.delivery, deliveryLog), log: deliveryLog, options: overrides.delivery?.options });
+  if (overrides.delivery?.autoStart !== false) delivery.start();
 
   return {
     http,
     database,
-    services: { users, identifiers, secretKeys, hasher, profileImages, mfa },
+    services: { users, identifiers, secretKeys, hasher, profileImages, mfa, outbox, templates, organizations, memberships, verification, passwordReset },
+    delivery,
     firstKey,
     async close() {
       await http.close();
+      await passwordReset.settle();
+      await delivery.stop();
+      await redis?.close();
       await database.close();
     },
   };

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { systemClock } from './core/clock.ts';
 import { isDomainError } from './core/errors.ts';
 import { createSecretKeyService } from './core/keys/secret-keys.ts';
+import { outboxCommand } from './delivery/outbox-cli.ts';
 import { createStore } from './storage/store.ts';
 
 const USAGE = `Usage: latchkey <command>
@@ -12,6 +13,7 @@ const USAGE = `Usage: latchkey <command>
   keys create [name]    create an instance secret key; it is printed once
   keys list             list secret keys (never the keys themselves)
   keys revoke <id>      revoke a secret key
+  outbox list [n]       show the n most recent emails and SMS (default 20), with bodies
 `;
 
 async function serve() {
@@ -56,6 +58,18 @@ async function keys(args: string[]) {
   }
 }
 
+async function outbox(args: string[]) {
+  const database = await openStorage(loadConfig());
+  try {
+    if (!(await outboxCommand(args, createStore(database.db), (s) => process.stdout.write(s)))) {
+      process.stderr.write(USAGE);
+      process.exitCode = 2;
+    }
+  } finally {
+    await database.close();
+  }
+}
+
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
   if (command === 'serve') return serve();
@@ -66,6 +80,7 @@ async function main(argv: string[]) {
     return;
   }
   if (command === 'keys') return keys(rest);
+  if (command === 'outbox') return outbox(rest);
   process.stderr.write(USAGE);
   process.exitCode = command ? 2 : 0;
 }

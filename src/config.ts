@@ -14,7 +14,22 @@ export interface Config {
   requireIdentifier: boolean;
   hashConcurrency?: number;
   lockoutThreshold: number;
+  /** Shares rate limits between nodes; per-process limits without it. */
+  redisUrl?: string;
   lockoutMinutes: number;
+  delivery: DeliveryConfig;
+}
+
+/** Where emails and SMS go; without SMTP_URL or an SMS provider they are only logged. */
+export interface DeliveryConfig {
+  /** May carry a password: never logged. */
+  smtpUrl?: string;
+  /** `Name <local@domain>` or `local@domain`. */
+  emailFrom: string;
+  smsProvider: 'log' | 'twilio';
+  twilio?: { apiUrl: string; accountSid: string; authToken: string };
+  /** An E.164 number or an alphanumeric sender id; empty with the log provider. */
+  smsFrom: string;
 }
 
 /** A configuration mistake; its message is one line that names the variable. */
@@ -40,6 +55,53 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   return fail(name, 'must be true or false', raw);
+}
+
+const EMAIL_FROM_PATTERN = /^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+
+function deliveryConfig(env: Env): DeliveryConfig {
+  const smtpUrl = env.SMTP_URL || undefined;
+  // Only the scheme is echoed: the URL may carry a password.
+  if (smtpUrl) {
+    let ok = false;
+    try {
+      const u = new URL(smtpUrl);
+      ok = ['smtp:', 'smtps:'].includes(u.protocol) && u.hostname !== '';
+    } catch {}
+    if (!ok) fail('SMTP_URL', 'must be an smtp:// or smtps:// URL with a host', `${smtpUrl.split(':')[0]}:...`);
+  }
+  const emailFrom = env.EMAIL_FROM?.trim() || undefined;
+  if (emailFrom && !EMAIL_FROM_PATTERN.test(emailFrom)) fail('EMAIL_FROM', 'must be an email address, optionally as "Name <address>"', emailFrom);
+  if (smtpUrl && !emailFrom) throw new ConfigError('Invalid EMAIL_FROM: required when SMTP_URL is set');
+  const smsProvider = (env.SMS_PROVIDER || 'log') as DeliveryConfig['smsProvider'];
+  if (smsProvider !== 'log' && smsProvider !== 'twilio') fail('SMS_PROVIDER', 'must be log or twilio', smsProvider);
+  const smsFrom = env.SMS_FROM || '';
+  if (smsFrom && !/^(\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11}|MG[0-9a-fA-F]{32})$/.test(smsFrom)) {
+    fail('SMS_FROM', 'must be an E.164 number (+15555550100), an alphanumeric sender id of up to 11 characters, or a messaging service SID', smsFrom);
+  }
+  let twilio: DeliveryConfig['twilio'];
+  if (smsProvider === 'twilio') {
+    const apiUrl = (env.TWILIO_API_URL || 'https://api.twilio.com').replace(/\/+$/, '');
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(apiUrl).protocol);
+    } catch {}
+    if (!ok) fail('TWILIO_API_URL', 'must be an http(s) URL', apiUrl);
+    const accountSid = env.TWILIO_ACCOUNT_SID || '';
+    if (!/^[A-Za-z0-9]{2,64}$/.test(accountSid)) fail('TWILIO_ACCOUNT_SID', 'must be set to the account SID (AC...) when SMS_PROVIDER is twilio', accountSid);
+    const authToken = env.TWILIO_AUTH_TOKEN || '';
+    if (authToken.length < 8 || /\s/.test(authToken)) fail('TWILIO_AUTH_TOKEN', 'must be set to the auth token when SMS_PROVIDER is twilio', '***');
+    if (!smsFrom) throw new ConfigError('Invalid SMS_FROM: required when SMS_PROVIDER is twilio');
+    twilio = { apiUrl, accountSid, authToken };
+  }
+  return { smtpUrl, emailFrom: emailFrom ?? 'Latchkey <no-reply@localhost>', smsProvider, twilio, smsFrom };
+}
+
+function redisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL;
+  if (!raw) return undefined;
+  if (!/^rediss?:\/\/.+/.test(raw)) fail('REDIS_URL', 'must be a redis:// or rediss:// URL', `${raw.split(':')[0]}:...`);
+  return raw;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -79,6 +141,8 @@ export function loadConfig(env: Env = process.env): Config {
     hashConcurrency: int(env, 'LATCHKEY_HASH_CONCURRENCY', 1, 256),
     // Capped at 100: NIST allows at most 100 consecutive failures.
     lockoutThreshold: int(env, 'LATCHKEY_LOCKOUT_THRESHOLD', 1, 100) ?? 10,
+    redisUrl: redisUrl(env),
     lockoutMinutes: int(env, 'LATCHKEY_LOCKOUT_MINUTES', 1, 525_600) ?? 60,
+    delivery: deliveryConfig(env),
   };
 }

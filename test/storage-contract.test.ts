@@ -322,6 +322,8 @@ describe.each(BACKENDS)('storage contract (%s)', (backend) => {
         value: 'First@Example.com',
         verified: true,
         verificationStrategy: 'admin',
+        verificationAttempts: null,
+        verificationExpiresAt: null,
         createdAt: at(1),
         updatedAt: at(1),
       });
@@ -342,6 +344,8 @@ describe.each(BACKENDS)('storage contract (%s)', (backend) => {
         value: 'Some@Example.com',
         verified: false,
         verificationStrategy: null,
+        verificationAttempts: null,
+        verificationExpiresAt: null,
         createdAt: T0,
         updatedAt: T0,
       });
@@ -471,10 +475,10 @@ describe.each(BACKENDS)('storage contract (%s)', (backend) => {
         { id: ORG_B, name: 'Org B', slug: 'b', created_at: T0, updated_at: T0 },
       ]).execute();
       await db().insertInto('organization_memberships').values([
-        { id: 'orgmem_1', organization_id: ORG_A, user_id: ids.u1, role: 'admin', created_at: T0, updated_at: T0 },
-        { id: 'orgmem_2', organization_id: ORG_A, user_id: ids.u2, role: 'member', created_at: T0, updated_at: T0 },
-        { id: 'orgmem_3', organization_id: ORG_B, user_id: ids.u2, role: 'member', created_at: T0, updated_at: T0 },
-        { id: 'orgmem_4', organization_id: ORG_B, user_id: ids.u3, role: 'member', created_at: T0, updated_at: T0 },
+        { id: 'orgmem_1', organization_id: ORG_A, user_id: ids.u1, role: 'org:admin', created_at: T0, updated_at: T0 },
+        { id: 'orgmem_2', organization_id: ORG_A, user_id: ids.u2, role: 'org:member', created_at: T0, updated_at: T0 },
+        { id: 'orgmem_3', organization_id: ORG_B, user_id: ids.u2, role: 'org:member', created_at: T0, updated_at: T0 },
+        { id: 'orgmem_4', organization_id: ORG_B, user_id: ids.u3, role: 'org:member', created_at: T0, updated_at: T0 },
       ]).execute();
     });
 

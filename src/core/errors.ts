@@ -38,7 +38,19 @@ export const ERROR_CODES = [
   'image_invalid',
   'image_too_large',
   'image_not_found',
+  'organization_not_found',
+  'organization_slug_exists',
+  'organization_slug_invalid',
+  'organization_creator_not_found',
+  'organization_role_not_found',
+  'membership_not_found',
+  'membership_exists',
+  'membership_quota_exceeded',
+  'last_organization_admin',
   'authentication_invalid',
+  'template_not_found',
+  'template_variable_missing',
+  'identifier_unverified',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

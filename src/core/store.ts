@@ -4,6 +4,8 @@ import type { MfaStore } from './credentials/mfa-store.ts';
 import type { VerificationStore } from './verification/verification-store.ts';
 import type { ImageStore } from './images/image-store.ts';
 import type { SecretKeyStore } from './keys/secret-key-store.ts';
+import type { MembershipStore, OrganizationStore } from './organizations/organization-store.ts';
+import type { MessageStore, TemplateStore } from './delivery/message-store.ts';
 
 /** A domain event, written to the outbox in the same transaction as the change it describes. */
 export interface DomainEvent {
@@ -26,6 +28,10 @@ export interface Store {
   lockout: LockoutStore;
   mfa: MfaStore;
   verifications: VerificationStore;
+  organizations: OrganizationStore;
+  memberships: MembershipStore;
+  messages: MessageStore;
+  templates: TemplateStore;
   /** Runs `fn` in one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

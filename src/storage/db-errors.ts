@@ -10,6 +10,8 @@ interface PgError {
 const UNIQUE_RULES: Record<string, (detail?: string) => DomainError> = {
   users_external_id_key: () => new DomainError('external_id_exists', 'That external_id is taken by another user.', { param: 'external_id' }),
   users_username_key: () => new DomainError('username_exists', 'That username is taken. Please try another.', { param: 'username' }),
+  organizations_slug_key: () => new DomainError('organization_slug_exists', 'That slug is taken. Please try another.', { param: 'slug' }),
+  organization_memberships_org_user_key: () => new DomainError('membership_exists', 'The user is already a member of the organization.', { param: 'user_id' }),
   identifiers_type_normalized_key: (detail?: string) => {
     // detail reads "Key (type, normalized)=(email_address, a@b.c) already exists."
     const type = /=\((email_address|phone_number|web3_wallet),/.exec(detail ?? '')?.[1] ?? 'identifier';

@@ -1,10 +1,8 @@
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { createHash } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { pgliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
 export interface DatabaseConfig {
@@ -32,9 +30,15 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
     // Fail at boot, with the driver's own message, rather than on the first request.
     const client = await pool.connect();
     client.release();
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedStatements(pool) }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
+  // Loaded only when used: a PostgreSQL deployment never pays PGlite's memory.
+  const [{ PGlite }, { pg_trgm }, { pgliteDialect }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('./pglite-dialect.ts'),
+  ]);
   const release = config.dataDir.startsWith('memory://') ? async () => {} : await lockDataDir(config.dataDir);
   const client = await PGlite.create(config.dataDir, { extensions: { pg_trgm } }).catch(async (e) => {
     await release();
@@ -80,4 +84,31 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
     }
   }
   throw new Error(`could not lock ${dataDir}`);
+}
+
+const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
+
+/**
+ * Runs data statements as named prepared statements, so PostgreSQL plans each query shape once
+ * per connection instead of on every call; for Latchkey's small indexed queries, planning cost
+ * more than execution. The name is a hash of the text, so one name never means two queries.
+ */
+function preparedStatements(pool: pg.Pool) {
+  const wrapped = new WeakSet<pg.PoolClient>();
+  return {
+    async connect() {
+      const client = await pool.connect();
+      if (!wrapped.has(client)) {
+        wrapped.add(client);
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as { query: unknown }).query = (text: unknown, values?: unknown) =>
+          typeof text === 'string' && PREPARABLE.test(text)
+            ? query({ name: `lk_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`, text, values })
+            : query(text, values);
+      }
+      return client;
+    },
+    end: () => pool.end(),
+    options: pool.options,
+  };
 }

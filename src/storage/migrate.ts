@@ -6,7 +6,10 @@ import * as m0003 from './migrations/0003-images-and-legal.ts';
 import * as m0004 from './migrations/0004-lockout.ts';
 import * as m0005 from './migrations/0005-mfa.ts';
 import * as m0006 from './migrations/0006-identifier-order.ts';
+import * as m0007 from './migrations/0007-outbox.ts';
 import * as m0008 from './migrations/0008-verifications.ts';
+import * as m0010 from './migrations/0010-substring-search.ts';
+import * as m0009 from './migrations/0009-organizations.ts';
 
 /** Migrations in order; names sort lexically, so keep the numeric prefix. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,7 +19,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-lockout': m0004,
   '0005-mfa': m0005,
   '0006-identifier-order': m0006,
+  '0007-outbox': m0007,
   '0008-verifications': m0008,
+  '0010-substring-search': m0010,
+  '0009-organizations': m0009,
 };
 
 /** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */

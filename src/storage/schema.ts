@@ -2,6 +2,8 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json = ColumnType<Record<string, unknown>, string, string>;
+/** A jsonb column with a default, which an insert may leave out. */
+type JsonWithDefault = ColumnType<Record<string, unknown>, string | undefined, string>;
 
 /** Table shapes as Kysely sees them; the migrations are the source of truth. */
 export interface UsersTable {
@@ -61,7 +63,13 @@ export interface IdentifiersTable {
 export interface OrganizationsTable {
   id: string;
   name: string;
-  slug: string | null;
+  slug: string;
+  image_id: Generated<string | null>;
+  public_metadata: JsonWithDefault;
+  private_metadata: JsonWithDefault;
+  max_allowed_memberships: Generated<number>;
+  admin_delete_enabled: Generated<boolean>;
+  created_by: Generated<string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -70,7 +78,20 @@ export interface OrganizationMembershipsTable {
   id: string;
   organization_id: string;
   user_id: string;
+  /** An organization_roles key. */
   role: string;
+  public_metadata: JsonWithDefault;
+  private_metadata: JsonWithDefault;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OrganizationRolesTable {
+  id: string;
+  key: string;
+  name: string;
+  description: Generated<string>;
+  permissions: ColumnType<string[], string, string>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -133,7 +154,44 @@ export interface VerificationsTable {
   created_at: Timestamp;
 }
 
+export interface OutboxMessagesTable {
+  id: string;
+  channel: string;
+  template: string | null;
+  to_address: string;
+  sender: string;
+  subject: string | null;
+  body: string | null;
+  body_plain: string | null;
+  secrets: ColumnType<string[], string, string>;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  last_error: string | null;
+  provider_id: string | null;
+  user_id: string | null;
+  identifier_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
+export interface MessageTemplatesTable {
+  channel: string;
+  slug: string;
+  name: string;
+  subject: string | null;
+  body: string;
+  markup: string;
+  from_email_name: string | null;
+  delivered_by_clerk: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
+  outbox_messages: OutboxMessagesTable;
+  message_templates: MessageTemplatesTable;
   verifications: VerificationsTable;
   user_totp: UserTotpTable;
   backup_codes: BackupCodesTable;
@@ -142,6 +200,7 @@ export interface Database {
   identifiers: IdentifiersTable;
   organizations: OrganizationsTable;
   organization_memberships: OrganizationMembershipsTable;
+  organization_roles: OrganizationRolesTable;
   secret_keys: SecretKeysTable;
   events: EventsTable;
 }

@@ -7,6 +7,9 @@ import { createImageStore } from './image-store.ts';
 import { createLockoutStore } from './lockout-store.ts';
 import { createMfaStore } from './mfa-store.ts';
 import { createVerificationStore } from './verification-store.ts';
+import { createMessageStore, createTemplateStore } from './message-store.ts';
+import { createMembershipStore } from './membership-store.ts';
+import { createOrganizationStore } from './organization-store.ts';
 import { createUserStore } from './user-store.ts';
 
 function createSecretKeyStore(db: Kysely<Database>): SecretKeyStore {
@@ -61,6 +64,10 @@ export function createStore(db: Kysely<Database>): Store {
     lockout: createLockoutStore(db),
     mfa: createMfaStore(db),
     verifications: createVerificationStore(db),
+    organizations: createOrganizationStore(db),
+    memberships: createMembershipStore(db),
+    messages: createMessageStore(db),
+    templates: createTemplateStore(db),
     transaction(fn) {
       if (db.isTransaction) return fn(store);
       return translated(() => db.transaction().execute((trx) => fn(createStore(trx))));

@@ -1,6 +1,6 @@
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import type { Identifier, IdentifierType, User, UserFilter } from '../core/users/types.ts';
-import type { UserPatch } from '../core/users/user-store.ts';
+import type { NewIdentifier, NewUser, UserPatch } from '../core/users/user-store.ts';
 import type { Database } from './schema.ts';
 
 interface IdentifierJson {
@@ -153,5 +153,41 @@ export function applyUserFilter<O>(qb: SelectQueryBuilder<Database, 'users', O>,
   if (f.organizationIds?.include.length) qb = qb.where('users.id', 'in', members(f.organizationIds.include));
   if (f.organizationIds?.exclude.length) qb = qb.where('users.id', 'not in', members(f.organizationIds.exclude));
   if (f.query) qb = qb.where('users.search', 'like', `%${escapeLike(f.query)}%`);
+  if (f.uuids?.length) qb = qb.where('users.uuid', 'in', f.uuids);
+  if (f.usernameContains) qb = qb.where(sql`lower(users.username)`, 'like', `%${escapeLike(f.usernameContains.toLowerCase())}%`);
+  if (f.emailContains) {
+    const pattern = `%${escapeLike(f.emailContains.toLowerCase())}%`;
+    qb = qb.where('users.id', 'in', (eb) =>
+      eb.selectFrom('identifiers').select('identifiers.user_id').where('identifiers.type', '=', 'email_address').where('identifiers.normalized', 'like', pattern),
+    );
+  }
   return qb;
 }
+
+/** The identifiers row for a new identifier. */
+export function identifierRow(i: NewIdentifier) {
+  return {
+    id: i.id,
+    user_id: i.userId,
+    type: i.type,
+    value: i.value,
+    normalized: i.normalized,
+    verified: i.verified,
+    verification_strategy: i.verificationStrategy,
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
+  };
+}
+
+/**
+ * The text the `query` filter searches: the id without its `user_` prefix (every id shares it,
+ * and its trigrams would match every row), names and identifier values, lower-cased.
+ * SEARCH_SQL computes the same in SQL for updates; a storage test holds the two equal.
+ */
+export function searchText(u: Pick<NewUser, 'id' | 'username' | 'firstName' | 'lastName' | 'displayName'>, identifierValues: string[]): string {
+  const parts = [u.id.replace(/^user_/, ''), u.username, u.firstName, u.lastName, u.displayName, identifierValues.length ? identifierValues.join(' ') : null];
+  return parts.filter((p) => p !== null).join(' ').toLowerCase();
+}
+
+export const SEARCH_SQL = sql<string>`lower(concat_ws(' ', regexp_replace(id, '^user_', ''), username, first_name, last_name, display_name,
+  (SELECT string_agg(i.value, ' ' ORDER BY i.seq) FROM identifiers i WHERE i.user_id = users.id)))`;

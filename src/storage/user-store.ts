@@ -1,9 +1,15 @@
-import { type Kysely, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { UserStore } from '../core/users/user-store.ts';
 import type { Identifier } from '../core/users/types.ts';
 import { translated } from './db-errors.ts';
 import type { Database } from './schema.ts';
-import { applyUserFilter, patchColumns, toUser, userColumns } from './user-rows.ts';
+import { applyUserFilter, identifierRow, patchColumns, searchText, SEARCH_SQL, toUser, userColumns } from './user-rows.ts';
+
+/**
+ * The read by primary key is the hottest query there is: it is compiled once, not rebuilt by the
+ * query builder on every request, and run with new parameters on any connection.
+ */
+let byIdQuery: CompiledQuery | undefined;
 
 /** The users repository over Kysely; every call translates database errors to domain errors. */
 export function createUserStore(db: Kysely<Database>): UserStore {
@@ -12,7 +18,14 @@ export function createUserStore(db: Kysely<Database>): UserStore {
   return {
     findById: (id) =>
       translated(async () => {
-        const row = await selectUsers().where('users.id', '=', id).executeTakeFirst();
+        byIdQuery ??= selectUsers().where('users.id', '=', '').compile();
+        const { rows } = await db.executeQuery<Record<string, unknown>>({ ...byIdQuery, parameters: [id] });
+        return rows[0] ? toUser(rows[0]) : null;
+      }),
+
+    findBy: (key, value) =>
+      translated(async () => {
+        const row = await selectUsers().where(`users.${key}`, '=', value as never).executeTakeFirst();
         return row ? toUser(row) : null;
       }),
 
@@ -26,11 +39,19 @@ export function createUserStore(db: Kysely<Database>): UserStore {
 
     list: (filter, order, page) =>
       translated(async () => {
-        const rows = await applyUserFilter(selectUsers(), filter)
+        // Pick the page's ids first, then fold identifiers into those rows only: with a large
+        // OFFSET the skipped rows must not each pay for the identifiers subquery.
+        const ids = applyUserFilter(db.selectFrom('users').select(['users.id', `users.${order.field} as sort_key`]), filter)
           .orderBy(`users.${order.field}`, order.direction)
           .orderBy('users.id', order.direction)
           .limit(page.limit)
-          .offset(page.offset)
+          .offset(page.offset);
+        const rows = await db
+          .selectFrom(ids.as('page'))
+          .innerJoin('users', 'users.id', 'page.id')
+          .select((eb) => userColumns(eb as never))
+          .orderBy('page.sort_key', order.direction)
+          .orderBy('page.id', order.direction)
           .execute();
         return rows.map(toUser);
       }),
@@ -41,9 +62,9 @@ export function createUserStore(db: Kysely<Database>): UserStore {
         return Number(row.n);
       }),
 
-    insert: (u) =>
+    insert: (u, identifiers = []) =>
       translated(async () => {
-        await db
+        const row = await db
           .insertInto('users')
           .values({
             id: u.id,
@@ -61,15 +82,22 @@ export function createUserStore(db: Kysely<Database>): UserStore {
             unsafe_metadata: JSON.stringify(u.unsafeMetadata),
             password_digest: u.passwordDigest,
             password_hasher: u.passwordHasher,
+            banned: u.banned ?? false,
+            legal_accepted_at: u.legalAcceptedAt ?? null,
             locked_until: null,
-            primary_email_address_id: null,
-            primary_phone_number_id: null,
-            primary_web3_wallet_id: null,
+            primary_email_address_id: u.primaryEmailAddressId ?? null,
+            primary_phone_number_id: u.primaryPhoneNumberId ?? null,
+            primary_web3_wallet_id: u.primaryWeb3WalletId ?? null,
             last_sign_in_at: null,
+            search: searchText(u, identifiers.map((i) => i.value)),
             created_at: u.createdAt,
             updated_at: u.updatedAt,
           })
-          .execute();
+          .returning('numeric_id')
+          .executeTakeFirstOrThrow();
+        // One statement for all identifiers; the identity column keeps their given order.
+        if (identifiers.length) await db.insertInto('identifiers').values(identifiers.map(identifierRow)).execute();
+        return { numericId: Number(row.numeric_id) };
       }),
 
     update: (id, patch) =>
@@ -122,20 +150,7 @@ export function createUserStore(db: Kysely<Database>): UserStore {
 
     insertIdentifier: (i) =>
       translated(async () => {
-        await db
-          .insertInto('identifiers')
-          .values({
-            id: i.id,
-            user_id: i.userId,
-            type: i.type,
-            value: i.value,
-            normalized: i.normalized,
-            verified: i.verified,
-            verification_strategy: i.verificationStrategy,
-            created_at: i.createdAt,
-            updated_at: i.updatedAt,
-          })
-          .execute();
+        await db.insertInto('identifiers').values(identifierRow(i)).execute();
       }),
 
     updateIdentifier: (id, patch) =>
@@ -161,9 +176,7 @@ export function createUserStore(db: Kysely<Database>): UserStore {
 
     refreshSearch: (userId) =>
       translated(async () => {
-        await sql`UPDATE users SET search = lower(concat_ws(' ', id, username, first_name, last_name, display_name,
-            (SELECT string_agg(i.value, ' ' ORDER BY i.seq) FROM identifiers i WHERE i.user_id = users.id)))
-          WHERE id = ${userId}`.execute(db);
+        await sql`UPDATE users SET search = ${SEARCH_SQL} WHERE id = ${userId}`.execute(db);
       }),
   };
 }

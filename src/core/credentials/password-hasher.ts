@@ -19,7 +19,8 @@ export interface HashingOptions {
 export const DEFAULT_HASHING: HashingOptions = {
   memoryCost: 19456,
   timeCost: 2,
-  concurrency: Math.max(2, availableParallelism()),
+  // libuv's thread pool (4 by default) runs the hashes; fewer slots would leave threads idle.
+  concurrency: Math.max(4, availableParallelism()),
   maxQueue: 256,
 };
 

@@ -74,18 +74,19 @@ export function createSecretKeyService(deps: { store: Store; clock: Clock }): Se
     countActive: () => store.secretKeys.countActive(),
     async authenticate(key) {
       if (!key.startsWith('sk_') || key.length > 200) return null;
-      const hash = hashSecretKey(key);
+      // Keyed by the presented key itself, so a cache hit costs no hashing.
       const now = Date.now();
-      const hit = cache.get(hash);
+      const hit = cache.get(key);
       if (hit && hit.until > now) return hit.id;
+      const hash = hashSecretKey(key);
       const found = await store.secretKeys.findByHash(hash);
       // The lookup is by hash; the constant-time compare guards against an index that matches loosely.
       if (!found || found.revokedAt || !timingSafeEqual(Buffer.from(found.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
-        cache.delete(hash);
+        cache.delete(key);
         return null;
       }
       if (cache.size >= KEY_CACHE_MAX) cache.clear();
-      cache.set(hash, { id: found.id, until: now + KEY_CACHE_MS });
+      cache.set(key, { id: found.id, until: now + KEY_CACHE_MS });
       return found.id;
     },
   };

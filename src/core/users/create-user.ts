@@ -10,6 +10,7 @@ import type { Store } from '../store.ts';
 import { type NormalizedIdentifier, normalizeEmail, normalizePhone, normalizeWeb3Wallet } from './identifiers.ts';
 import { checkMetadata, checkText, checkUsername } from './user-input.ts';
 import type { UserRules } from './user-options.ts';
+import type { NewIdentifier, NewUser } from './user-store.ts';
 import type { Metadata, User } from './types.ts';
 
 export interface CreateUserInput {
@@ -139,37 +140,83 @@ export async function createUser(deps: CreateUserDeps, input: CreateUserInput): 
   const password = await resolvePassword(input, identifiers, deps);
   const now = clock.now();
   const id = newId('user');
+  const rows: NewIdentifier[] = identifiers.map((ident) => ({
+    id: newId('idn'),
+    userId: id,
+    ...ident,
+    verificationStrategy: ident.verified ? 'admin' : null,
+    createdAt: now,
+    updatedAt: now,
+  }));
+  const primary = (type: string) => rows.find((r) => r.type === type)?.id ?? null;
+  const newUser: NewUser = {
+    id,
+    uuid: newUuid(),
+    username,
+    ...fields,
+    isAdmin: input.isAdmin ?? false,
+    ...metadata,
+    passwordDigest: password?.digest ?? null,
+    passwordHasher: password?.hasher ?? null,
+    banned: input.banned ?? false,
+    legalAcceptedAt: input.legalAcceptedAt ?? null,
+    primaryEmailAddressId: primary('email_address'),
+    primaryPhoneNumberId: primary('phone_number'),
+    primaryWeb3WalletId: primary('web3_wallet'),
+    createdAt: input.createdAt ?? now,
+    updatedAt: now,
+  };
+  // Few statements on purpose: user and identifiers in two inserts, and no read-back.
   return store.transaction(async (tx) => {
-    await tx.users.insert({
-      id,
-      uuid: newUuid(),
-      username,
-      ...fields,
-      isAdmin: input.isAdmin ?? false,
-      ...metadata,
-      passwordDigest: password?.digest ?? null,
-      passwordHasher: password?.hasher ?? null,
-      createdAt: input.createdAt ?? now,
-      updatedAt: now,
-    });
-    const primaries: Record<string, string> = {};
-    for (const ident of identifiers) {
-      const identId = newId('idn');
-      await tx.users.insertIdentifier({ id: identId, userId: id, ...ident, verificationStrategy: ident.verified ? 'admin' : null, createdAt: now, updatedAt: now });
-      primaries[ident.type] ??= identId;
-    }
-    await tx.users.update(id, {
-      banned: input.banned,
-      legalAcceptedAt: input.legalAcceptedAt,
-      primaryEmailAddressId: primaries.email_address ?? null,
-      primaryPhoneNumberId: primaries.phone_number ?? null,
-      primaryWeb3WalletId: primaries.web3_wallet ?? null,
-      updatedAt: now,
-    });
+    const { numericId } = await tx.users.insert(newUser, rows);
     if (input.totpSecret) await deps.mfa.importTotp(tx, id, input.totpSecret);
     if (input.backupCodes?.length) await deps.mfa.importBackupCodes(tx, id, input.backupCodes);
-    await tx.users.refreshSearch(id);
     await tx.events.record({ type: 'user.created', subjectId: id, payload: {}, at: now });
-    return (await tx.users.findById(id)) as User;
+    return userFromInsert(newUser, rows, numericId, { totp: Boolean(input.totpSecret), backupCodes: Boolean(input.backupCodes?.length) });
   });
+}
+
+/** The user just inserted, as a read would return it. */
+function userFromInsert(u: NewUser, rows: NewIdentifier[], numericId: number, mfa: { totp: boolean; backupCodes: boolean }): User {
+  return {
+    id: u.id,
+    numericId,
+    uuid: u.uuid,
+    externalId: u.externalId,
+    username: u.username,
+    firstName: u.firstName,
+    lastName: u.lastName,
+    displayName: u.displayName,
+    language: u.language,
+    isAdmin: u.isAdmin,
+    imageUrl: null,
+    imageId: null,
+    publicMetadata: u.publicMetadata,
+    privateMetadata: u.privateMetadata,
+    unsafeMetadata: u.unsafeMetadata,
+    passwordEnabled: u.passwordDigest !== null,
+    totpEnabled: mfa.totp,
+    backupCodeEnabled: mfa.backupCodes,
+    banned: u.banned ?? false,
+    lockedUntil: null,
+    primaryEmailAddressId: u.primaryEmailAddressId ?? null,
+    primaryPhoneNumberId: u.primaryPhoneNumberId ?? null,
+    primaryWeb3WalletId: u.primaryWeb3WalletId ?? null,
+    identifiers: rows.map((r) => ({
+      id: r.id,
+      userId: r.userId,
+      type: r.type,
+      value: r.value,
+      verified: r.verified,
+      verificationStrategy: r.verificationStrategy,
+      verificationAttempts: null,
+      verificationExpiresAt: null,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+    })),
+    lastSignInAt: null,
+    legalAcceptedAt: u.legalAcceptedAt ?? null,
+    createdAt: u.createdAt,
+    updatedAt: u.updatedAt,
+  };
 }

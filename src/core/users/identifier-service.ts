@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import { DomainError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store.ts';
+import { replaceIdentifierIn } from './identifier-replace.ts';
 import { normalizeEmail, normalizePhone } from './identifiers.ts';
 import type { UserRules } from './user-options.ts';
 import type { UserPatch } from './user-store.ts';
@@ -108,25 +109,8 @@ export function createIdentifierService(deps: { store: Store; clock: Clock; rule
       const norm = type === 'email_address' ? normalizeEmail(value) : normalizePhone(value);
       return store.transaction(async (tx) => {
         const user = await lockOwner(tx, userId);
-        const now = clock.now();
-        for (const old of user.identifiers.filter((i) => i.type === type && i.value !== norm.value)) await tx.users.deleteIdentifier(old.id);
-        const existing = user.identifiers.find((i) => i.type === type && i.value === norm.value);
-        const ident: Identifier = existing ?? {
-          id: newId('idn'),
-          userId,
-          type,
-          value: norm.value,
-          verified: true,
-          verificationStrategy: 'admin',
-          verificationAttempts: null,
-          verificationExpiresAt: null,
-          createdAt: now,
-          updatedAt: now,
-        };
-        if (!existing) await tx.users.insertIdentifier({ ...ident, normalized: norm.normalized });
-        else if (!existing.verified) await tx.users.updateIdentifier(existing.id, { verified: true, verificationStrategy: 'admin', updatedAt: now });
-        await tx.users.update(userId, { [PRIMARY_FIELD[type]]: ident.id, updatedAt: now });
-        return finish(tx, { ...ident, verified: true, verificationStrategy: ident.verificationStrategy ?? 'admin' }, 'user.identifier.replaced');
+        const ident = await replaceIdentifierIn(tx, user, norm, clock.now());
+        return finish(tx, ident, 'user.identifier.replaced');
       });
     },
 

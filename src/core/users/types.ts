@@ -71,10 +71,15 @@ export interface UserFilter {
   organizationIds?: IdSet;
   /** Case-insensitive partial match over identifiers, username, names and id. */
   query?: string;
+  uuids?: string[];
+  /** Case-insensitive substring of any email address. */
+  emailContains?: string;
+  /** Case-insensitive substring of the username. */
+  usernameContains?: string;
 }
 
 export interface UserOrder {
-  field: 'created_at' | 'updated_at';
+  field: 'created_at' | 'updated_at' | 'numeric_id' | 'uuid';
   direction: 'asc' | 'desc';
 }
 

@@ -4,7 +4,8 @@ import { guardedPasswordCheck, type LockoutPolicy } from '../credentials/lockout
 import { DomainError } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { type CreateUserDeps, type CreateUserInput, createUser } from './create-user.ts';
-import { lookupForm } from './identifiers.ts';
+import { replaceIdentifierIn } from './identifier-replace.ts';
+import { lookupForm, normalizeEmail } from './identifiers.ts';
 import { mergeMetadata } from './metadata.ts';
 import { checkMetadata, checkText, checkUsername } from './user-input.ts';
 import type { UserPatch } from './user-store.ts';
@@ -19,6 +20,8 @@ export interface UpdateUserInput {
   language?: string | null;
   isAdmin?: boolean;
   primaryEmailAddressId?: string;
+  /** Makes this the user's one email address (verified, primary), replacing the others. */
+  email?: string;
   primaryPhoneNumberId?: string;
   primaryWeb3WalletId?: string;
   /** An image uploaded earlier, to become the profile picture. */
@@ -40,6 +43,9 @@ export interface MetadataPatch {
 }
 
 export const LIST_LIMIT_MAX = 500;
+const TOTAL_COUNT_TTL_MS = 5_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 function notFound(id: string): DomainError {
   return new DomainError('user_not_found', `No user was found with id ${id}.`, { param: 'user_id' });
@@ -55,7 +61,10 @@ function normalizeFilter(filter: UserFilter): UserFilter {
     phoneNumbers: forms('phone_number', filter.phoneNumbers),
     web3Wallets: forms('web3_wallet', filter.web3Wallets),
     usernames: filter.usernames?.map((u) => u.toLowerCase()),
-    query: filter.query?.trim() ? filter.query.trim().toLowerCase() : undefined,
+    // The search text leaves out ids' shared `user_` prefix; a query for a whole id drops it too.
+    query: filter.query?.trim() ? filter.query.trim().toLowerCase().replace(/^user_/, '') || undefined : undefined,
+    // A malformed UUID can match nothing; the nil UUID says so without a database error.
+    uuids: filter.uuids?.map((u) => (UUID.test(u) ? u.toLowerCase() : NIL_UUID)),
   };
 }
 
@@ -76,6 +85,8 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
     return identId;
   }
 
+  let totalCache: { value: number; until: number } | null = null;
+
   async function setFlag(id: string, patch: Partial<UserPatch>, event: string): Promise<User> {
     return store.transaction(async (tx) => {
       await load(tx, id);
@@ -95,7 +106,19 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
   }
 
   return {
-    create: (input: CreateUserInput) => createUser(deps, input),
+    async create(input: CreateUserInput) {
+      const user = await createUser(deps, input);
+      totalCache = null;
+      return user;
+    },
+
+    /** Looks a user up by numeric id, external id or UUID; `user_not_found` when absent. */
+    async getBy(key: 'numeric_id' | 'external_id' | 'uuid', value: string | number): Promise<User> {
+      const valid = key === 'uuid' ? UUID.test(String(value)) : key === 'numeric_id' ? Number.isSafeInteger(value) && Number(value) > 0 : true;
+      const user = valid ? await store.users.findBy(key, value) : null;
+      if (!user) throw new DomainError('user_not_found', `No user was found with ${key} ${value}.`, { param: key });
+      return user;
+    },
 
     async get(id: string): Promise<User> {
       const user = await store.users.findById(id);
@@ -109,7 +132,21 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
       return store.users.list(normalizeFilter(filter), order, page);
     },
 
-    count: (filter: UserFilter) => store.users.count(normalizeFilter(filter)),
+    /**
+     * Counts matching users. The unfiltered total costs a full index scan at a million users and
+     * SDKs ask for it with every page, so it is kept for a few seconds (this process's own
+     * creates and deletes refresh it at once; other nodes' show within the TTL).
+     */
+    async count(filter: UserFilter): Promise<number> {
+      const normalized = normalizeFilter(filter);
+      const unfiltered = Object.values(normalized).every((v) => v === undefined);
+      if (!unfiltered) return store.users.count(normalized);
+      const now = clock.now().getTime();
+      if (totalCache && totalCache.until > now) return totalCache.value;
+      const value = await store.users.count(normalized);
+      totalCache = { value, until: now + TOTAL_COUNT_TTL_MS };
+      return value;
+    },
 
     async update(id: string, input: UpdateUserInput): Promise<User> {
       const username = checkUsername(input.username);
@@ -120,6 +157,7 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
         displayName: checkText(input.displayName, 'display_name'),
         language: checkText(input.language, 'language', 35),
       };
+      const email = input.email !== undefined ? normalizeEmail(input.email, 'email') : undefined;
       checkMetadata(input.publicMetadata, 'public_metadata');
       checkMetadata(input.privateMetadata, 'private_metadata');
       checkMetadata(input.unsafeMetadata, 'unsafe_metadata');
@@ -155,6 +193,7 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
         });
         if (input.totpSecret) await deps.mfa.importTotp(tx, id, input.totpSecret);
         if (input.backupCodes) await deps.mfa.importBackupCodes(tx, id, input.backupCodes);
+        if (email) await replaceIdentifierIn(tx, user, email, now);
         await tx.users.refreshSearch(id);
         await tx.events.record({ type: 'user.updated', subjectId: id, payload: digest ? { password_changed: true } : {}, at: now });
         return (await tx.users.findById(id)) as User;
@@ -164,6 +203,7 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
     async delete(id: string): Promise<void> {
       await store.transaction(async (tx) => {
         if (!(await tx.users.delete(id))) throw notFound(id);
+        totalCache = null;
         await tx.events.record({ type: 'user.deleted', subjectId: id, payload: {}, at: clock.now() });
       });
     },

@@ -16,6 +16,11 @@ export interface NewUser {
   unsafeMetadata: Metadata;
   passwordDigest: string | null;
   passwordHasher: string | null;
+  banned?: boolean;
+  legalAcceptedAt?: Date | null;
+  primaryEmailAddressId?: string | null;
+  primaryPhoneNumberId?: string | null;
+  primaryWeb3WalletId?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -70,11 +75,14 @@ export interface StoredPassword {
 /** What the users domain needs from storage. Unique violations surface as DomainErrors. */
 export interface UserStore {
   findById(id: string): Promise<User | null>;
+  /** Looks a user up by another unique key. */
+  findBy(key: 'numeric_id' | 'external_id' | 'uuid', value: string | number): Promise<User | null>;
   /** Locks the user row for the rest of the transaction. */
   lockForUpdate(id: string): Promise<User | null>;
   list(filter: UserFilter, order: UserOrder, page: Page): Promise<User[]>;
   count(filter: UserFilter): Promise<number>;
-  insert(user: NewUser): Promise<void>;
+  /** Inserts a user with its identifiers (in order) and its search text; returns the numeric id. */
+  insert(user: NewUser, identifiers?: NewIdentifier[]): Promise<{ numericId: number }>;
   update(id: string, patch: UserPatch): Promise<boolean>;
   delete(id: string): Promise<boolean>;
   findPassword(id: string): Promise<StoredPassword | null>;

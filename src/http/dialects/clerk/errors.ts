@@ -45,7 +45,19 @@ export const CLERK_ERRORS: Record<ErrorCode, ClerkMapping> = {
   image_invalid: { status: 422, code: 'image_type_invalid', message: 'is not a supported image' },
   image_too_large: { status: 413, code: 'request_body_too_large', message: 'Image is too large' },
   image_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  organization_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  organization_slug_exists: { status: 422, code: 'form_identifier_exists', message: 'That slug is taken. Please try another.' },
+  organization_slug_invalid: { status: 422, code: 'form_param_format_invalid', message: 'is invalid' },
+  organization_creator_not_found: { status: 400, code: 'organization_creator_not_found', message: 'creator not found' },
+  organization_role_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  membership_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  membership_exists: { status: 400, code: 'already_a_member_in_organization', message: 'already a member' },
+  membership_quota_exceeded: { status: 403, code: 'organization_membership_quota_exceeded', message: 'organization membership quota exceeded' },
+  last_organization_admin: { status: 400, code: 'organization_minimum_permissions_needed', message: 'minimum organization permissions needed' },
   authentication_invalid: { status: 401, code: 'authentication_invalid', message: 'Unauthorized request' },
+  template_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  template_variable_missing: { status: 422, code: 'template_required_variable_missing', message: 'is missing a required variable' },
+  identifier_unverified: { status: 422, code: 'form_identification_not_verified', message: 'is not verified' },
 };
 
 const VALIDATION_CODES: Record<ValidationProblem['kind'], string> = {

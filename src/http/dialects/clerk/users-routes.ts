@@ -229,23 +229,7 @@ export function usersRoutes(users: UserService, present: (u: User) => ClerkUserJ
       async (req) => ({ verified: await users.verifyPassword(req.params.user_id, req.body.password) }),
     );
 
-    // Organizations arrive with their own issue; until then a user belongs to none.
-    app.get(
-      '/users/:user_id/organization_memberships',
-      {
-        schema: {
-          tags: ['Users'],
-          operationId: 'UsersGetOrganizationMemberships',
-          params: UserId,
-          querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 10 }), offset: Type.Integer({ minimum: 0, default: 0 }) }, { additionalProperties: false }),
-          response: { 200: Type.Object({ data: Type.Array(Type.Object({})), total_count: Type.Integer() }), ...ERROR_RESPONSES },
-        },
-      },
-      async (req) => {
-        await users.get(req.params.user_id);
-        return { data: [], total_count: 0 };
-      },
-    );
+    // GET /users/:user_id/organization_memberships lives in membership-routes.ts.
 
     // Latchkey has no social connections yet, so no user holds a provider token.
     app.get(

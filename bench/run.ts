@@ -1,0 +1,240 @@
+/**
+ * `npm run bench`: Latchkey against bare baselines in the same process; writes bench/RESULTS.md.
+ *
+ *   --no-plans   skip the 1,000,000-user query-plan section (on by default, about 2 minutes)
+ *   --plans      run it (the default; kept for explicitness)
+ *   --quick      a short smoke run (10k users, 3 s rounds, 100k-user plans); not for RESULTS.md numbers
+ *
+ * Exits non-zero only when something crashes; missed targets are recorded as FAIL.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { DEFAULT_HASHING } from '../src/core/credentials/password-hasher.ts';
+import { rawHashing, type RawHashResult } from './argon-raw.ts';
+import { startBaseline } from './baseline.ts';
+import { measureCpu } from './cpu.ts';
+import { ADMIN_URL, createScratch, liveScratches, searchDriftViaApp, seedUsers, seeded, serverInfo, type Scratch } from './db.ts';
+import { fmt, type LoadResult, type LoadSpec, runLoad, warmUp } from './load.ts';
+import { queryPlans, renderPlans } from './plans.ts';
+import { type CreateMeasure, machineInfo, mean, type MemoryPoint, type ReadMeasure, renderResults, summary, type Verdict } from './report.ts';
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has('--quick');
+const PLANS = !args.has('--no-plans');
+const S = {
+  users: QUICK ? 10_000 : 100_000,
+  planUsers: QUICK ? 100_000 : 1_000_000,
+  connections: 10,
+  seconds: QUICK ? 3 : 10,
+  warmup: QUICK ? 1 : 3,
+  rounds: QUICK ? 2 : 4,
+  createRounds: QUICK ? 2 : 3,
+  poolSize: 10,
+};
+const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
+const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
+const mb = (bytes: number) => bytes / 2 ** 20;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 200);
+sampler.unref();
+
+function memoryPoint(when: string): MemoryPoint {
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  return { when, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external) };
+}
+
+async function fetchJson(url: string, init: RequestInit = {}): Promise<{ status: number; body: any; bytes: number }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, bytes: Buffer.byteLength(text) };
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`sanity check failed: ${what}`);
+}
+
+/** Runs a load and records the CPU it cost per 2xx response, here and in PostgreSQL. */
+async function measuredLoad(dbName: string, spec: LoadSpec): Promise<LoadResult> {
+  const { result, cpu } = await measureCpu(ADMIN_URL, dbName, () => runLoad(spec));
+  result.cpuPerRequest = { processUs: (cpu.processMs * 1000) / result.ok, postgresUs: (cpu.postgresMs * 1000) / result.ok };
+  return result;
+}
+
+/** Alternates baseline and Latchkey rounds after warming both up. */
+async function compareReads(dbName: string, name: string, request: string, base: LoadSpec, lk: LoadSpec, bytes: [number, number]): Promise<ReadMeasure> {
+  log(`${name}: warming up`);
+  await warmUp(base, S.warmup);
+  await warmUp(lk, S.warmup);
+  const m: ReadMeasure = { name, request, baseline: [], latchkey: [], baselineBytes: bytes[0], latchkeyBytes: bytes[1] };
+  for (let i = 0; i < S.rounds; i++) {
+    for (const [side, spec, into] of [['baseline', base, m.baseline], ['latchkey', lk, m.latchkey]] as const) {
+      const r = await measuredLoad(dbName, spec);
+      into.push(r);
+      log(`  round ${i + 1} ${side.padEnd(8)} ${fmt.rps(r.rps).padStart(7)} req/s  p50 ${fmt.ms(r.p50)}  p99 ${fmt.ms(r.p99)}  non2xx ${r.non2xx}  errors ${r.errors + r.timeouts}`);
+    }
+  }
+  return m;
+}
+
+function readVerdicts(m: ReadMeasure): Verdict[] {
+  const bRps = mean(m.baseline.map((r) => r.rps));
+  const lRps = mean(m.latchkey.map((r) => r.rps));
+  const bP99 = mean(m.baseline.map((r) => r.p99));
+  const lP99 = mean(m.latchkey.map((r) => r.p99));
+  const failed = [...m.baseline, ...m.latchkey].some((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
+  const note = failed ? ' (some non-2xx/errors, see details)' : '';
+  return [
+    { measure: `${m.name} throughput${note}`, baseline: `${fmt.rps(bRps)} req/s`, latchkey: `${fmt.rps(lRps)} req/s`, ratio: fmt.pct(lRps / bRps), target: '>= 75%', pass: !failed && lRps / bRps >= 0.75 },
+    { measure: `${m.name} p99 latency`, baseline: fmt.ms(bP99), latchkey: fmt.ms(lP99), ratio: fmt.x(lP99 / bP99), target: '<= 1.50x', pass: !failed && lP99 / bP99 <= 1.5 },
+  ];
+}
+
+async function main() {
+  const started = performance.now();
+  const autocannonVersion = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
+  const machine = machineInfo(await serverInfo(), autocannonVersion);
+  log(`${machine.cpu} x${machine.cores}, node ${machine.node}, ${machine.postgres}; load average ${machine.loadBefore}`);
+  const notes: string[] = [];
+  const memory: MemoryPoint[] = [memoryPoint('process start')];
+
+  const db: Scratch = await createScratch('main');
+  cleanups.push(() => db.drop());
+  log(`Seeding ${S.users.toLocaleString('en-US')} users into ${db.name}`);
+  const seed = await seedUsers(db.url, S.users, log);
+  log(`  seeded in ${seed.seconds.toFixed(1)} s; search mismatches against refreshSearch: ${seed.searchMismatches}`);
+  if (seed.searchMismatches) notes.push(`${seed.searchMismatches} seeded users' search text differs from refreshSearch's expression.`);
+
+  const secretKey = `sk_test_${randomBytes(24).toString('base64url')}`;
+  const app = await createApp(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'warn', LATCHKEY_SECRET_KEY: secretKey, LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString('hex') }));
+  cleanups.unshift(() => app.close());
+  const lkUrl = await app.http.listen({ host: '127.0.0.1', port: 0 });
+  memory.push(memoryPoint('Latchkey booted (breached list loaded)'));
+  const beforeBaseline = process.memoryUsage.rss();
+  const baseline = await startBaseline(db.url, S.poolSize);
+  cleanups.unshift(() => baseline.close());
+  const baselineRssCostMb = mb(process.memoryUsage.rss() - beforeBaseline);
+  log(`Latchkey on ${lkUrl}, baseline on ${baseline.url}`);
+
+  // Both sides must do equivalent, successful work before any timing means anything.
+  const auth = { authorization: `Bearer ${secretKey}` };
+  const n = Math.ceil(S.users / 3);
+  const lkUser = await fetchJson(`${lkUrl}/v1/users/${seeded.id(n)}`, { headers: auth });
+  const baseUser = await fetchJson(`${baseline.url}/users/${seeded.id(n)}`);
+  check(lkUser.status === 200 && lkUser.body.id === seeded.id(n) && lkUser.body.email_addresses[0]?.email_address === seeded.email(n), 'Latchkey GET user');
+  check(baseUser.status === 200 && baseUser.body.id === seeded.id(n), 'baseline GET user');
+  const drift = await searchDriftViaApp(db.url, lkUrl, secretKey, S.users);
+  if (drift) notes.push(`${drift} of 20 sampled users had a different search text after the app's own refreshSearch (via PATCH): the seed no longer matches the app.`);
+  log(`  search text vs the app's refreshSearch (20 users PATCHed): ${drift} differ`);
+  const emailQuery = (path: string) => `${path}?email_address=${encodeURIComponent(seeded.email(n))}&limit=10`;
+  const lkList = await fetchJson(lkUrl + emailQuery('/v1/users'), { headers: auth });
+  const baseList = await fetchJson(baseline.url + emailQuery('/users'));
+  check(lkList.status === 200 && lkList.body.length === 1 && lkList.body[0].id === seeded.id(n), 'Latchkey list by email');
+  check(baseList.status === 200 && baseList.body.length === 1 && baseList.body[0].id === seeded.id(n), 'baseline list by email');
+
+  const common = { users: S.users, connections: S.connections, seconds: S.seconds };
+  const get = (label: string, url: string, path: string, headers: Record<string, string> = {}): LoadSpec => ({ ...common, label, url, method: 'GET', path, headers });
+  const reads: ReadMeasure[] = [];
+  reads.push(
+    await compareReads(db.name, 'GET /v1/users/{id}', 'GET /v1/users/user_bench{n}', get('baseline by id', baseline.url, '/users/user_bench{n}'), get('latchkey by id', lkUrl, '/v1/users/user_bench{n}', auth), [baseUser.bytes, lkUser.bytes]),
+  );
+  reads.push(
+    await compareReads(
+      db.name,
+      'GET /v1/users?email_address=...&limit=10',
+      'GET /v1/users?email_address=User.{n}%40Example.com&limit=10',
+      get('baseline by email', baseline.url, '/users?email_address=User.{n}%40Example.com&limit=10'),
+      get('latchkey by email', lkUrl, '/v1/users?email_address=User.{n}%40Example.com&limit=10', auth),
+      [baseList.bytes, lkList.bytes],
+    ),
+  );
+  memory.push(memoryPoint('after the read loads'));
+
+  // Create-user: raw hashing is the ceiling; Latchkey's request should cost little beyond it.
+  const probe = await fetchJson(`${lkUrl}/v1/users`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ email_address: ['probe@bench.example.com'], password: 'Kq7vX2mP9wL4tR8zN3bY' }),
+  });
+  check(probe.status === 200 && probe.body.password_enabled === true, `Latchkey create user (status ${probe.status})`);
+  const createSpec: LoadSpec = { ...common, label: 'latchkey create', url: lkUrl, method: 'POST', path: '/v1/users', headers: auth, body: 'create-user' };
+  log('Create user: warming up');
+  await warmUp(createSpec, S.warmup);
+  await rawHashing(S.connections, S.warmup);
+  const create: CreateMeasure = { connections: S.connections, raw: [], latchkey: [], rawAtGate: null, gateConcurrency: DEFAULT_HASHING.concurrency };
+  for (let i = 0; i < S.createRounds; i++) {
+    const raw = await rawHashing(S.connections, S.seconds);
+    create.raw.push(raw);
+    log(`  round ${i + 1} raw      ${fmt.rps(raw.rps).padStart(7)} hashes/s  p50 ${fmt.ms(raw.p50)}  p99 ${fmt.ms(raw.p99)}`);
+    const h: LoadResult = await measuredLoad(db.name, createSpec);
+    create.latchkey.push(h);
+    log(`  round ${i + 1} latchkey ${fmt.rps(h.rps).padStart(7)} users/s   p50 ${fmt.ms(h.p50)}  p99 ${fmt.ms(h.p99)}  non2xx ${h.non2xx} ${JSON.stringify(h.statusCodes)}`);
+  }
+  const gate: RawHashResult = await rawHashing(DEFAULT_HASHING.concurrency, S.seconds);
+  create.rawAtGate = gate;
+  log(`  info     raw x${gate.concurrency}  ${fmt.rps(gate.rps)} hashes/s (Latchkey's hash gate size)`);
+  memory.push(memoryPoint('after all load (reads, create-user, raw hashing)'));
+
+  const verdicts: Verdict[] = reads.flatMap(readVerdicts);
+  const rawRps = mean(create.raw.map((r) => r.rps));
+  const lkCreate = mean(create.latchkey.map((r) => r.rps));
+  const createFailed = create.latchkey.some((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
+  verdicts.push({
+    measure: `POST /v1/users throughput (vs raw argon2id x${S.connections})${createFailed ? ' (some non-2xx/errors)' : ''}`,
+    baseline: `${fmt.rps(rawRps)} hashes/s`,
+    latchkey: `${fmt.rps(lkCreate)} users/s`,
+    ratio: fmt.pct(lkCreate / rawRps),
+    target: '>= 90%',
+    pass: !createFailed && lkCreate / rawRps >= 0.9,
+  });
+  const final = memory.at(-1) as MemoryPoint;
+  verdicts.push({ measure: 'RSS after the load', baseline: '-', latchkey: fmt.mb(final.rssMb), ratio: '-', target: '< 200 MB', pass: final.rssMb < 200 });
+
+  for (const c of cleanups.splice(0)) await c();
+  log(`Benchmarks done in ${((performance.now() - started) / 1000).toFixed(0)} s; scratch database dropped`);
+
+  let plans = '';
+  if (PLANS) {
+    const t = performance.now();
+    const report = await queryPlans(S.planUsers, log);
+    plans = renderPlans(report, S.planUsers);
+    const flagged = report.cases.filter((c) => c.seqScans.length);
+    for (const c of flagged) notes.push(`Query plans: sequential scan in "${c.name}"${c.required ? '' : ' (extra)'}: ${c.seqScans.join('; ')}.`);
+    log(`Query plans done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  } else {
+    plans = `## Query plans at ${S.planUsers.toLocaleString('en-US')} users\n\nNot produced in this run (\`--no-plans\`).\n`;
+  }
+  if (QUICK) notes.unshift('`--quick` smoke run: small seed and short rounds; do not quote these numbers.');
+  if (availableParallelism() <= 2) notes.push('Load generator, both servers and PostgreSQL share the same cores; absolute numbers are low, ratios are what count.');
+
+  machine.loadAfter = loadavg().map((x) => x.toFixed(2)).join(' / ');
+  const md = renderResults({ machine, settings: S, verdicts, reads, create, memory, peakRssMb: mb(peakRss), baselineRssCostMb, plans, notes });
+  await writeFile(RESULTS, md);
+  console.log(`\n${summary(verdicts)}\n\nWrote ${RESULTS} (${((performance.now() - started) / 1000).toFixed(0)} s total)`);
+}
+
+async function cleanup() {
+  for (const c of cleanups.splice(0)) await c().catch((e) => console.error('cleanup failed:', e));
+  for (const s of [...liveScratches]) await s.drop().catch((e) => console.error(`could not drop ${s.name}:`, e));
+}
+
+process.once('SIGINT', () => {
+  log('interrupted; dropping scratch databases');
+  void cleanup().finally(() => process.exit(130));
+});
+
+try {
+  await main();
+  process.exit(0);
+} catch (e) {
+  console.error('bench crashed:', e);
+  await cleanup();
+  process.exit(1);
+}

@@ -1,0 +1,107 @@
+import { type Kysely, sql } from 'kysely';
+import type { MembershipStore } from '../core/organizations/organization-store.ts';
+import type { MembershipFilter } from '../core/organizations/types.ts';
+import { translated } from './db-errors.ts';
+import { MEMBERSHIP_COLUMNS, ORGANIZATION_COLUMNS, escapeLike, toMembership } from './organization-rows.ts';
+import type { Database } from './schema.ts';
+
+/** The memberships repository: each read joins the organization, the role and the user. */
+export function createMembershipStore(db: Kysely<Database>): MembershipStore {
+  const joined = () =>
+    db
+      .selectFrom('organization_memberships as m')
+      .innerJoin('organizations as o', 'o.id', 'm.organization_id')
+      .innerJoin('organization_roles as r', 'r.key', 'm.role')
+      .innerJoin('users as u', 'u.id', 'm.user_id');
+
+  function filtered<Q>(qb: Q, f: MembershipFilter): Q {
+    let q = qb as any;
+    if (f.organizationId) q = q.where('m.organization_id', '=', f.organizationId);
+    if (f.userId) q = q.where('m.user_id', '=', f.userId);
+    if (f.userIds?.length) q = q.where('m.user_id', 'in', f.userIds);
+    if (f.roles?.length) q = q.where('m.role', 'in', f.roles);
+    // users.search is already lowercased (see refreshSearch in user-store.ts).
+    if (f.query) q = q.where('u.search', 'like', `%${escapeLike(f.query.toLowerCase())}%`);
+    return q;
+  }
+
+  const select = () => joined().select([...MEMBERSHIP_COLUMNS, ...ORGANIZATION_COLUMNS]);
+
+  return {
+    find: (organizationId, userId) =>
+      translated(async () => {
+        const row = await select().where('m.organization_id', '=', organizationId).where('m.user_id', '=', userId).executeTakeFirst();
+        return row ? toMembership(row) : null;
+      }),
+
+    list: (filter, order, page) =>
+      translated(async () => {
+        const column = order.field === 'created_at' ? 'm.created_at' : (`u.${order.field}` as const);
+        const rows = await filtered(select(), filter)
+          .orderBy(column, order.direction)
+          .orderBy('m.id', order.direction)
+          .limit(page.limit)
+          .offset(page.offset)
+          .execute();
+        return rows.map(toMembership);
+      }),
+
+    count: (filter) =>
+      translated(async () => {
+        // The user join is needed only to search; the others only to read.
+        const base = filter.query
+          ? db.selectFrom('organization_memberships as m').innerJoin('users as u', 'u.id', 'm.user_id')
+          : db.selectFrom('organization_memberships as m');
+        const row = await filtered(base.select((eb) => eb.fn.countAll().as('n')), filter).executeTakeFirstOrThrow();
+        return Number((row as { n: string | number }).n);
+      }),
+
+    countWithPermission: (organizationId, permission, exceptUserId) =>
+      translated(async () => {
+        let q = db
+          .selectFrom('organization_memberships as m')
+          .innerJoin('organization_roles as r', 'r.key', 'm.role')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('m.organization_id', '=', organizationId)
+          .where(sql<boolean>`r.permissions ? ${permission}`);
+        if (exceptUserId) q = q.where('m.user_id', '<>', exceptUserId);
+        return Number((await q.executeTakeFirstOrThrow()).n);
+      }),
+
+    insert: (m) =>
+      translated(async () => {
+        await db
+          .insertInto('organization_memberships')
+          .values({
+            id: m.id,
+            organization_id: m.organizationId,
+            user_id: m.userId,
+            role: m.roleKey,
+            public_metadata: JSON.stringify(m.publicMetadata),
+            private_metadata: JSON.stringify(m.privateMetadata),
+            created_at: m.createdAt,
+            updated_at: m.updatedAt,
+          })
+          .execute();
+      }),
+
+    update: (id, patch) =>
+      translated(async () => {
+        await db
+          .updateTable('organization_memberships')
+          .set({
+            ...(patch.roleKey !== undefined ? { role: patch.roleKey } : {}),
+            ...(patch.publicMetadata !== undefined ? { public_metadata: JSON.stringify(patch.publicMetadata) } : {}),
+            ...(patch.privateMetadata !== undefined ? { private_metadata: JSON.stringify(patch.privateMetadata) } : {}),
+            updated_at: patch.updatedAt,
+          })
+          .where('id', '=', id)
+          .execute();
+      }),
+
+    delete: (id) =>
+      translated(async () => {
+        await db.deleteFrom('organization_memberships').where('id', '=', id).execute();
+      }),
+  };
+}
