@@ -34,7 +34,7 @@ export function createSmtpTransport(options: SmtpOptions): Transport {
   const mailer = nodemailer.createTransport({
     url: options.url,
     pool: true,
-    maxConnections: options.maxConnections ?? 10,
+    maxConnections: options.maxConnections ?? 5,
     maxMessages: 500,
     // Bounded waits, well inside the worker's lease on a claimed message.
     connectionTimeout: 15_000,

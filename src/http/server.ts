@@ -18,6 +18,9 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   const app = Fastify({
     logger: { level: options.logLevel, redact: LOG_REDACT },
     bodyLimit: BODY_LIMIT,
+    // Long path segments reach route validation (and its 4xx in the dialect's shape) instead of
+    // the router's bare 414.
+    routerOptions: { maxParamLength: 1024 },
     // Per-request lines only when debugging: at info level they cost throughput and say little.
     logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace' }),
     ajv: {
