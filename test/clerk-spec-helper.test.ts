@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   assertJsonContentType,
+  assertMatchesSchema,
   assertMatchesSpec,
   findOperation,
   resolveResponse,
@@ -143,5 +144,15 @@ describe('Clerk spec validator', () => {
     expect(() => assertJsonContentType('text/plain')).toThrow();
     expect(() => assertJsonContentType(new Headers())).toThrow(/no Content-Type/);
     expect(() => assertJsonContentType(null)).toThrow();
+  });
+});
+
+describe('Clerk spec component schemas', () => {
+  it('validates a body against a named component schema', () => {
+    expect(() => assertMatchesSchema('User', validUser())).not.toThrow();
+    expect(() => assertMatchesSchema('User', { ...validUser(), extra: 1 })).toThrow(/extra/);
+    expect(() => assertMatchesSchema('ClerkErrors', clerkError)).not.toThrow();
+    expect(() => assertMatchesSchema('ClerkErrors', { errors: [{ code: 'x' }] })).toThrow(/message/);
+    expect(() => assertMatchesSchema('NoSuchSchema', {})).toThrow(/Unresolvable/);
   });
 });

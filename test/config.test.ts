@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       hashConcurrency: undefined,
       lockoutThreshold: 10,
       lockoutMinutes: 60,
+      delivery: { emailFrom: 'Latchkey <no-reply@localhost>', smsProvider: 'log', smsFrom: '' },
     });
   });
 
@@ -66,6 +67,7 @@ describe('loadConfig', () => {
       lockoutThreshold: 5,
       lockoutMinutes: 15,
       encryptionKey: 'a'.repeat(64),
+      delivery: { emailFrom: 'Latchkey <no-reply@localhost>', smsProvider: 'log', smsFrom: '' },
     });
   });
 
