@@ -25,6 +25,7 @@ import { redisRateLimiter } from './rate-limit/redis.ts';
 import { clerkDialect } from './http/dialects/clerk/index.ts';
 import { pterodactylDialect } from './http/dialects/pterodactyl/index.ts';
 import { registerImageRoute } from './http/images-route.ts';
+import { registerPages } from './http/pages/index.ts';
 import { createHttpServer } from './http/server.ts';
 import { openDatabase, type DatabaseHandle } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrate.ts';
@@ -119,6 +120,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     ],
   });
   registerImageRoute(http, profileImages);
+  await registerPages(http, { passwordReset, verification, secureCookies: (config.publicUrl ?? '').startsWith('https:') });
   const deliveryLog = overrides.delivery?.log ?? http.log.child({ component: 'delivery' });
   const delivery = createOutboxWorker({ store, clock, transports: createTransports(config.delivery, deliveryLog), log: deliveryLog, options: overrides.delivery?.options });
   if (overrides.delivery?.autoStart !== false) delivery.start();

@@ -9,6 +9,9 @@ export interface TwilioOptions {
   timeoutMs?: number;
 }
 
+/** A messaging service SID goes in its own field; Twilio then picks the sending number. */
+const MESSAGING_SERVICE = /^MG[0-9a-fA-F]{32}$/;
+
 /**
  * SMS through Twilio's Messages API, or any service that speaks it: a form-encoded POST to
  * `/2010-04-01/Accounts/{sid}/Messages.json` with basic authentication.
@@ -25,7 +28,7 @@ export function createTwilioProvider(options: TwilioOptions): SmsProvider {
         res = await fetch(endpoint, {
           method: 'POST',
           headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-          body: new URLSearchParams({ To: m.to, From: m.from, Body: m.body }).toString(),
+          body: new URLSearchParams({ To: m.to, [MESSAGING_SERVICE.test(m.from) ? 'MessagingServiceSid' : 'From']: m.from, Body: m.body }).toString(),
           // A redirect could carry the credentials elsewhere.
           redirect: 'error',
           signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),

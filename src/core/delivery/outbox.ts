@@ -3,7 +3,13 @@ import type { Store } from '../store.ts';
 export type Channel = 'email' | 'sms';
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'undelivered';
 
-/** The system messages Latchkey sends; each has a default template for email and/or SMS. */
+/**
+ * The system messages Latchkey sends; each has a default template for email and/or SMS (see
+ * `DEFAULT_TEMPLATES` in default-templates.ts for the variables each one uses). Codes go in
+ * `data.otp_code` (verification_code, reset_password_code) and links in `data.action_url`
+ * (verification_link, invitation, organization_invitation, magic_link); enqueue refuses a message
+ * without its required variables. `app_name` is filled in.
+ */
 export const TEMPLATE_SLUGS = [
   'verification_code',
   'verification_link',

@@ -1,0 +1,37 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { IdentifierVerification } from '../../core/verification/identifier-verification.ts';
+import type { PasswordReset } from '../../core/verification/password-reset.ts';
+import { STYLESHEET } from './layout.ts';
+import { passwordPages } from './password-pages.ts';
+
+export interface PagesDeps {
+  passwordReset: PasswordReset;
+  verification: IdentifierVerification;
+  /** Cookies get `Secure` when the public URL is https. */
+  secureCookies: boolean;
+}
+
+/** Security headers for every hosted page: no framing, no inline script, no referrer leaks. */
+export function pageHeaders(reply: FastifyReply) {
+  reply
+    .header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    .header('x-frame-options', 'DENY')
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8');
+}
+
+/** Server-rendered pages hosted by Latchkey: password reset and email verification. */
+export function registerPages(app: FastifyInstance, deps: PagesDeps) {
+  return app.register(async (scope) => {
+    await scope.register(cookie);
+    await scope.register(formbody, { bodyLimit: 16 * 1024 });
+    scope.get('/assets/latchkey.css', { schema: { hide: true } }, async (_req, reply) =>
+      reply.header('cache-control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLESHEET),
+    );
+    await scope.register(passwordPages(deps));
+  });
+}
