@@ -110,6 +110,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const http: FastifyInstance = await createHttpServer({
     logLevel: config.logLevel,
     version: pkg.version,
+    trustProxy: config.trustProxy,
     dialects: [
       { prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock, mfa, outbox, templates, organizations, memberships }) },
       {

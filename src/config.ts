@@ -16,6 +16,8 @@ export interface Config {
   lockoutThreshold: number;
   /** Shares rate limits between nodes; per-process limits without it. */
   redisUrl?: string;
+  /** Behind a reverse proxy: trust X-Forwarded-For for the client address (rate limits per IP). */
+  trustProxy: boolean;
   lockoutMinutes: number;
   delivery: DeliveryConfig;
 }
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     // Capped at 100: NIST allows at most 100 consecutive failures.
     lockoutThreshold: int(env, 'LATCHKEY_LOCKOUT_THRESHOLD', 1, 100) ?? 10,
     redisUrl: redisUrl(env),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
     lockoutMinutes: int(env, 'LATCHKEY_LOCKOUT_MINUTES', 1, 525_600) ?? 60,
     delivery: deliveryConfig(env),
   };

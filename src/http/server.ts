@@ -11,6 +11,7 @@ export interface HttpOptions {
   /** Dialects to mount, each at its own prefix. */
   dialects: Array<{ prefix: string; plugin: FastifyPluginAsync<any>; docs?: boolean }>;
   version: string;
+  trustProxy?: boolean;
 }
 
 /** Builds the Fastify server: JSON parsing, validation rules, OpenAPI and the dialects. */
@@ -18,6 +19,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   const app = Fastify({
     logger: { level: options.logLevel, redact: LOG_REDACT },
     bodyLimit: BODY_LIMIT,
+    trustProxy: options.trustProxy ?? false,
     // Long path segments reach route validation (and its 4xx in the dialect's shape) instead of
     // the router's bare 414.
     routerOptions: { maxParamLength: 1024 },

@@ -79,6 +79,7 @@ export function createMembershipStore(db: Kysely<Database>): MembershipStore {
             role: m.roleKey,
             public_metadata: JSON.stringify(m.publicMetadata),
             private_metadata: JSON.stringify(m.privateMetadata),
+            tenant_link: m.tenantLink ?? false,
             created_at: m.createdAt,
             updated_at: m.updatedAt,
           })
@@ -102,6 +103,23 @@ export function createMembershipStore(db: Kysely<Database>): MembershipStore {
     delete: (id) =>
       translated(async () => {
         await db.deleteFrom('organization_memberships').where('id', '=', id).execute();
+      }),
+
+    deleteAllForUser: (userId) =>
+      translated(async () => {
+        const rows = await db.deleteFrom('organization_memberships').where('user_id', '=', userId).returning('organization_id').execute();
+        return rows.map((r) => r.organization_id);
+      }),
+
+    findTenantLink: (userId) =>
+      translated(async () => {
+        const row = await select().where('m.user_id', '=', userId).where('m.tenant_link', '=', true).executeTakeFirst();
+        return row ? toMembership(row) : null;
+      }),
+
+    setTenantLink: (id, on, at) =>
+      translated(async () => {
+        await db.updateTable('organization_memberships').set({ tenant_link: on, updated_at: at }).where('id', '=', id).execute();
       }),
   };
 }

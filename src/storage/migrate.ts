@@ -10,6 +10,9 @@ import * as m0007 from './migrations/0007-outbox.ts';
 import * as m0008 from './migrations/0008-verifications.ts';
 import * as m0010 from './migrations/0010-substring-search.ts';
 import * as m0009 from './migrations/0009-organizations.ts';
+import * as m0011 from './migrations/0011-authress.ts';
+import * as m0012 from './migrations/0012-invitations.ts';
+import * as m0013 from './migrations/0013-instance-settings.ts';
 
 /** Migrations in order; names sort lexically, so keep the numeric prefix. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +26,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-verifications': m0008,
   '0010-substring-search': m0010,
   '0009-organizations': m0009,
+  '0011-authress': m0011,
+  '0012-invitations': m0012,
+  '0013-instance-settings': m0013,
 };
 
 /** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */

@@ -54,6 +54,7 @@ export const MEMBERSHIP_COLUMNS = [
   'm.user_id',
   'm.public_metadata',
   'm.private_metadata',
+  'm.tenant_link',
   'm.created_at',
   'm.updated_at',
   'r.id as role_id',
@@ -88,6 +89,7 @@ export function toMembership(r: Row): Membership {
       imageUrl: r.user_image_url,
       identifier: r.user_identifier,
     },
+    tenantLink: r.tenant_link,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

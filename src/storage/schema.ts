@@ -41,6 +41,8 @@ export interface UsersTable {
   primary_web3_wallet_id: string | null;
   last_sign_in_at: Timestamp | null;
   search: Generated<string>;
+  /** Set when a deletion is requested; the row is hidden from reads until the worker deletes it. */
+  deletion_requested_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -82,6 +84,8 @@ export interface OrganizationMembershipsTable {
   role: string;
   public_metadata: JsonWithDefault;
   private_metadata: JsonWithDefault;
+  /** The user's Authress tenant link (at most one per user). */
+  tenant_link: Generated<boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

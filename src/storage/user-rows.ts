@@ -131,6 +131,8 @@ function escapeLike(s: string): string {
 
 /** Adds the WHERE clauses of a user filter; values arrive already normalised by the core. */
 export function applyUserFilter<O>(qb: SelectQueryBuilder<Database, 'users', O>, f: UserFilter) {
+  // A user marked for deletion is already gone for every list and count.
+  qb = qb.where('users.deletion_requested_at', 'is', null);
   const byIdentifier = (type: IdentifierType, values?: string[]) => {
     if (!values?.length) return;
     qb = qb.where('users.id', 'in', (eb) =>
@@ -161,6 +163,20 @@ export function applyUserFilter<O>(qb: SelectQueryBuilder<Database, 'users', O>,
       eb.selectFrom('identifiers').select('identifiers.user_id').where('identifiers.type', '=', 'email_address').where('identifiers.normalized', 'like', pattern),
     );
   }
+  if (f.text) {
+    // `search` leaves out ids' `user_` prefix (see searchText); the external id is matched whole.
+    const inSearch = `%${escapeLike(f.text.replace(/^user_/, ''))}%`;
+    const inExternalId = `%${escapeLike(f.text)}%`;
+    qb = qb.where((eb) => eb.or([eb('users.search', 'like', inSearch), eb(sql`lower(users.external_id)`, 'like', inExternalId)]));
+  }
+  if (f.tenantId) {
+    const tenant = f.tenantId;
+    qb = qb.where('users.id', 'in', (eb) =>
+      eb.selectFrom('organization_memberships').select('organization_memberships.user_id').where('organization_memberships.organization_id', '=', tenant).where('organization_memberships.tenant_link', '=', true),
+    );
+  }
+  // Row comparison, so the (created_at, id) index serves the keyset page directly.
+  if (f.after) qb = qb.where(sql<boolean>`(users.created_at, users.id) > (${f.after.createdAt}, ${f.after.id})`);
   return qb;
 }
 

@@ -13,7 +13,8 @@ let byIdQuery: CompiledQuery | undefined;
 
 /** The users repository over Kysely; every call translates database errors to domain errors. */
 export function createUserStore(db: Kysely<Database>): UserStore {
-  const selectUsers = () => db.selectFrom('users').select(userColumns);
+  // A user marked for deletion is gone as far as every read is concerned.
+  const selectUsers = () => db.selectFrom('users').select(userColumns).where('users.deletion_requested_at', 'is', null);
 
   return {
     findById: (id) =>
@@ -31,7 +32,7 @@ export function createUserStore(db: Kysely<Database>): UserStore {
 
     lockForUpdate: (id) =>
       translated(async () => {
-        const locked = await db.selectFrom('users').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+        const locked = await db.selectFrom('users').select('id').where('id', '=', id).where('deletion_requested_at', 'is', null).forUpdate().executeTakeFirst();
         if (!locked) return null;
         const row = await selectUsers().where('users.id', '=', id).executeTakeFirstOrThrow();
         return toUser(row);
@@ -108,13 +109,32 @@ export function createUserStore(db: Kysely<Database>): UserStore {
 
     delete: (id) =>
       translated(async () => {
-        const res = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+        const res = await db.deleteFrom('users').where('id', '=', id).where('deletion_requested_at', 'is', null).executeTakeFirst();
         return Number(res.numDeletedRows) > 0;
+      }),
+
+    markForDeletion: (id, at) =>
+      translated(async () => {
+        const res = await db.updateTable('users').set({ deletion_requested_at: at }).where('id', '=', id).where('deletion_requested_at', 'is', null).executeTakeFirst();
+        return Number(res.numUpdatedRows) > 0;
+      }),
+
+    purgeMarkedForDeletion: (limit) =>
+      translated(async () => {
+        // Identifiers, credentials, verifications and memberships go by foreign-key cascade.
+        const rows = await db
+          .deleteFrom('users')
+          .where('id', 'in', (eb) =>
+            eb.selectFrom('users').select('id').where('deletion_requested_at', 'is not', null).orderBy('deletion_requested_at').orderBy('id').limit(limit).forUpdate().skipLocked(),
+          )
+          .returning('id')
+          .execute();
+        return rows.map((r) => r.id);
       }),
 
     findPassword: (id) =>
       translated(async () => {
-        const row = await db.selectFrom('users').select(['password_digest', 'password_hasher']).where('id', '=', id).executeTakeFirst();
+        const row = await db.selectFrom('users').select(['password_digest', 'password_hasher']).where('id', '=', id).where('deletion_requested_at', 'is', null).executeTakeFirst();
         return row?.password_digest && row.password_hasher ? { digest: row.password_digest, hasher: row.password_hasher } : null;
       }),
 
@@ -131,7 +151,13 @@ export function createUserStore(db: Kysely<Database>): UserStore {
 
     findIdentifier: (id) =>
       translated(async () => {
-        const r = await db.selectFrom('identifiers').selectAll().where('id', '=', id).executeTakeFirst();
+        // An identifier of a user marked for deletion is gone with its user.
+        const r = await db
+          .selectFrom('identifiers')
+          .selectAll('identifiers')
+          .where('identifiers.id', '=', id)
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('users').select('users.id').whereRef('users.id', '=', 'identifiers.user_id').where('users.deletion_requested_at', 'is not', null))))
+          .executeTakeFirst();
         if (!r) return null;
         const ident: Identifier = {
           id: r.id,

@@ -56,6 +56,8 @@ export interface NewMembership {
   roleKey: string;
   publicMetadata: Metadata;
   privateMetadata: Metadata;
+  /** The user's Authress tenant link; a user has at most one. */
+  tenantLink?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -77,4 +79,9 @@ export interface MembershipStore {
   insert(membership: NewMembership): Promise<void>;
   update(id: string, patch: MembershipPatch): Promise<void>;
   delete(id: string): Promise<void>;
+  /** Removes every membership of the user; returns the organizations they were in. */
+  deleteAllForUser(userId: string): Promise<string[]>;
+  /** The user's tenant-link membership, if any. */
+  findTenantLink(userId: string): Promise<Membership | null>;
+  setTenantLink(id: string, on: boolean, at: Date): Promise<void>;
 }

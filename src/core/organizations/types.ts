@@ -54,6 +54,8 @@ export interface Membership {
   privateMetadata: Metadata;
   organization: Organization;
   user: MemberUser;
+  /** This membership is the user's Authress tenant link (at most one per user). */
+  tenantLink: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

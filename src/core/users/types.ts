@@ -76,6 +76,18 @@ export interface UserFilter {
   emailContains?: string;
   /** Case-insensitive substring of the username. */
   usernameContains?: string;
+  /** Case-insensitive substring of any text field: what `query` searches, and the external id. */
+  text?: string;
+  /** Users linked to this tenant (an organization id; see the tenant links of memberships). */
+  tenantId?: string;
+  /** Keyset paging: only users after this position in the (created_at, id) ascending order. */
+  after?: UserPosition;
+}
+
+/** A user's place in the (created_at, id) order, which keyset cursors carry. */
+export interface UserPosition {
+  createdAt: Date;
+  id: string;
 }
 
 export interface UserOrder {

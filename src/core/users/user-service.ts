@@ -5,6 +5,7 @@ import { DomainError } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { type CreateUserDeps, type CreateUserInput, createUser } from './create-user.ts';
 import { replaceIdentifierIn } from './identifier-replace.ts';
+import { purgeMarkedUsers, requestUserDeletion } from './user-deletion.ts';
 import { lookupForm, normalizeEmail } from './identifiers.ts';
 import { mergeMetadata } from './metadata.ts';
 import { checkMetadata, checkText, checkUsername } from './user-input.ts';
@@ -63,12 +64,13 @@ function normalizeFilter(filter: UserFilter): UserFilter {
     usernames: filter.usernames?.map((u) => u.toLowerCase()),
     // The search text leaves out ids' shared `user_` prefix; a query for a whole id drops it too.
     query: filter.query?.trim() ? filter.query.trim().toLowerCase().replace(/^user_/, '') || undefined : undefined,
+    text: filter.text?.trim().toLowerCase() || undefined,
     // A malformed UUID can match nothing; the nil UUID says so without a database error.
     uuids: filter.uuids?.map((u) => (UUID.test(u) ? u.toLowerCase() : NIL_UUID)),
   };
 }
 
-export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolicy }) {
+export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolicy; onDeletionRequested?: () => void }) {
   const { store, clock, hasher, breached } = deps;
 
   async function load(tx: Store, id: string): Promise<User> {
@@ -127,6 +129,9 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
     },
 
     list(filter: UserFilter, order: UserOrder, page: Page): Promise<User[]> {
+      if (filter.after && (order.field !== 'created_at' || order.direction !== 'asc')) {
+        throw new DomainError('invalid_param', 'A keyset position pages only the created_at ascending order.', { param: 'cursor' });
+      }
       if (page.limit < 1 || page.limit > LIST_LIMIT_MAX) throw new DomainError('invalid_param', `limit must be between 1 and ${LIST_LIMIT_MAX}.`, { param: 'limit' });
       if (page.offset < 0) throw new DomainError('invalid_param', 'offset must be 0 or more.', { param: 'offset' });
       return store.users.list(normalizeFilter(filter), order, page);
@@ -207,6 +212,19 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
         await tx.events.record({ type: 'user.deleted', subjectId: id, payload: {}, at: clock.now() });
       });
     },
+
+    /**
+     * Hides the user from every read at once and leaves the hard delete to the deletion worker
+     * (see user-deletion.ts); `onDeletionRequested` wakes it.
+     */
+    async requestDeletion(id: string): Promise<void> {
+      await requestUserDeletion(deps, id);
+      totalCache = null;
+      deps.onDeletionRequested?.();
+    },
+
+    /** Hard-deletes up to `limit` users marked for deletion; the deletion worker calls this. */
+    purgeMarked: (limit: number) => purgeMarkedUsers(deps, limit),
 
     /** Replaces each given kind of metadata whole; kinds left out keep their value. */
     replaceMetadata(id: string, patch: MetadataPatch): Promise<User> {

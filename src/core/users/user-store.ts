@@ -72,7 +72,10 @@ export interface StoredPassword {
   hasher: string;
 }
 
-/** What the users domain needs from storage. Unique violations surface as DomainErrors. */
+/**
+ * What the users domain needs from storage. Unique violations surface as DomainErrors. Users marked
+ * for deletion are invisible to every read, lock and change here, as if already deleted.
+ */
 export interface UserStore {
   findById(id: string): Promise<User | null>;
   /** Looks a user up by another unique key. */
@@ -85,6 +88,13 @@ export interface UserStore {
   insert(user: NewUser, identifiers?: NewIdentifier[]): Promise<{ numericId: number }>;
   update(id: string, patch: UserPatch): Promise<boolean>;
   delete(id: string): Promise<boolean>;
+  /** Marks the user for deletion, hiding it from every read; false if absent or already marked. */
+  markForDeletion(id: string, at: Date): Promise<boolean>;
+  /**
+   * Deletes up to `limit` marked users, oldest mark first, skipping rows another transaction holds
+   * (so workers on several nodes never wait on each other); returns the ids deleted.
+   */
+  purgeMarkedForDeletion(limit: number): Promise<string[]>;
   findPassword(id: string): Promise<StoredPassword | null>;
   /** Swaps a digest for a stronger one of the same password, only if `expected` is still stored. */
   rehashPassword(id: string, expected: string, digest: string, hasher: string): Promise<boolean>;
