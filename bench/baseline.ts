@@ -1,7 +1,8 @@
 /**
  * The bare baseline: plain Fastify (no logger, no schemas, no auth) with its own pg.Pool, doing
- * the same primary-key read and the same indexed email look-up as Latchkey, replying with the
- * rows as JSON. Runs in the benchmark's process, next to the real app.
+ * the same primary-key read and the same indexed email look-up as Latchkey, and the same
+ * membership list and count queries, replying with the rows as JSON. Runs in the benchmark's
+ * process, next to the real app.
  */
 import Fastify from 'fastify';
 import pg from 'pg';
@@ -17,7 +18,27 @@ export const BASELINE_SQL = {
   byEmail: `SELECT u.* FROM identifiers i JOIN users u ON u.id = i.user_id
             WHERE i.type = 'email_address' AND i.normalized = $1
             ORDER BY u.created_at DESC, u.id DESC LIMIT $2`,
+  // The memberships routes, as src/storage/membership-store.ts and organization-rows.ts write them:
+  // the owner's primary-key read, then the page (list) and total_count (count) in parallel.
+  userExists: 'SELECT * FROM users WHERE id = $1 AND deletion_requested_at IS NULL',
+  orgExists: 'SELECT * FROM organizations WHERE id = $1',
+  memberships: (column: 'user_id' | 'organization_id') => `SELECT m.id, m.organization_id, m.user_id, m.public_metadata, m.private_metadata, m.tenant_link,
+            m.created_at, m.updated_at, r.id AS role_id, r.key AS role_key, r.name AS role_name, r.permissions AS role_permissions,
+            u.first_name AS user_first_name, u.last_name AS user_last_name, u.image_id AS user_image_id, u.image_url AS user_image_url,
+            coalesce((SELECT i.value FROM identifiers i WHERE i.id = u.primary_email_address_id),
+              (SELECT i.value FROM identifiers i WHERE i.id = u.primary_phone_number_id),
+              (SELECT i.value FROM identifiers i WHERE i.id = u.primary_web3_wallet_id), u.username) AS user_identifier,
+            o.id AS org_id, o.name AS org_name, o.slug AS org_slug, o.image_id AS org_image_id, o.public_metadata AS org_public_metadata,
+            o.private_metadata AS org_private_metadata, o.max_allowed_memberships AS org_max_allowed_memberships,
+            o.admin_delete_enabled AS org_admin_delete_enabled, o.created_by AS org_created_by, o.created_at AS org_created_at,
+            o.updated_at AS org_updated_at, (SELECT count(*) FROM organization_memberships c WHERE c.organization_id = o.id) AS org_members_count
+            FROM organization_memberships m JOIN organizations o ON o.id = m.organization_id
+            JOIN organization_roles r ON r.key = m.role JOIN users u ON u.id = m.user_id
+            WHERE m.${column} = $1 ORDER BY m.created_at DESC, m.id DESC LIMIT $2 OFFSET $3`,
+  membershipCount: (column: 'user_id' | 'organization_id') => `SELECT count(*) AS n FROM organization_memberships m WHERE m.${column} = $1`,
 };
+
+type PageQuery = { limit?: string; offset?: string };
 
 export async function startBaseline(databaseUrl: string, poolSize: number): Promise<Baseline> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
@@ -36,6 +57,23 @@ export async function startBaseline(databaseUrl: string, poolSize: number): Prom
     const { rows } = await pool.query(BASELINE_SQL.byEmail, [email, limit]);
     return rows;
   });
+
+  // GET /v1/users/{id}/organization_memberships and GET /v1/organizations/{id}/memberships.
+  const memberships = (column: 'user_id' | 'organization_id', exists: string) => {
+    const list = BASELINE_SQL.memberships(column);
+    const count = BASELINE_SQL.membershipCount(column);
+    return async (req: { params: { id: string }; query: PageQuery }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
+      const id = req.params.id;
+      const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 10) || 10));
+      const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
+      const owner = await pool.query(exists, [id]);
+      if (owner.rows.length === 0) return reply.code(404).send({ error: 'not found' });
+      const [rows, total] = await Promise.all([pool.query(list, [id, limit, offset]), pool.query(count, [id])]);
+      return { data: rows.rows, total_count: Number(total.rows[0].n) };
+    };
+  };
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>('/users/:id/organization_memberships', memberships('user_id', BASELINE_SQL.userExists));
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>('/organizations/:id/memberships', memberships('organization_id', BASELINE_SQL.orgExists));
 
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -52,7 +52,7 @@ function run(spec: LoadSpec): Promise<LoadResult> {
       created++;
       req.body = JSON.stringify({ email_address: [`new.${runTag}.${created}@bench.example.com`], password: randomPassword() });
     } else {
-      req.path = spec.path.replaceAll('{n}', String(randomInt(1, spec.users + 1)));
+      req.path = spec.paths?.length ? spec.paths[randomInt(spec.paths.length)] : spec.path.replaceAll('{n}', String(randomInt(1, spec.users + 1)));
     }
     return req;
   };

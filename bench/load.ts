@@ -9,6 +9,8 @@ export interface LoadSpec {
   method: 'GET' | 'POST';
   /** Request path; every `{n}` becomes a random seeded user number in 1..users. */
   path: string;
+  /** When set, each request takes one of these paths at random instead (`path` and `{n}` are ignored). */
+  paths?: string[];
   users: number;
   headers: Record<string, string>;
   /** `create-user`: a JSON body with a fresh email and a random 20-character password per request. */

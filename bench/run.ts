@@ -17,11 +17,16 @@ import { loadConfig } from '../src/config.ts';
 import { DEFAULT_HASHING } from '../src/core/credentials/password-hasher.ts';
 import { rawHashing, type RawHashResult } from './argon-raw.ts';
 import { startBaseline } from './baseline.ts';
-import { measureCpu } from './cpu.ts';
-import { ADMIN_URL, createScratch, liveScratches, searchDriftViaApp, seedUsers, seeded, serverInfo, type Scratch } from './db.ts';
-import { fmt, type LoadResult, type LoadSpec, runLoad, warmUp } from './load.ts';
+import { type CompareContext, compareReads, measuredLoad, readVerdicts } from './compare.ts';
+import { createScratch, liveScratches, searchDriftViaApp, seedUsers, seeded, serverInfo, type Scratch } from './db.ts';
+import { benchDialectReads, type DialectReadMeasure, renderDialectReads } from './dialects.ts';
+import { credentialTimings, outboxThroughput } from './extras.ts';
+import { fmt, type LoadResult, type LoadSpec, warmUp } from './load.ts';
+import { organizationSeedDrift, seedOrganizations } from './organizations.ts';
+import { benchOrganizationReads, ORGANIZATION_READ_TARGET } from './organizations-load.ts';
 import { queryPlans, renderPlans } from './plans.ts';
 import { type CreateMeasure, machineInfo, mean, type MemoryPoint, type ReadMeasure, renderResults, summary, type Verdict } from './report.ts';
+import { dialectVerdicts, outboxVerdict, renderOrganizationSeed, renderOutbox, renderTiming, timingVerdict } from './report-extras.ts';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -35,6 +40,13 @@ const S = {
   rounds: QUICK ? 2 : 4,
   createRounds: QUICK ? 2 : 3,
   poolSize: 10,
+  organizations: 10_000,
+  memberships: 100_000,
+  /** Users the dialect reads pick from, spread evenly over the seed. */
+  dialectUsers: 5_000,
+  passwordPairs: QUICK ? 20 : 60,
+  resetAccounts: 60,
+  outboxMessages: QUICK ? 500 : 2_000,
 };
 const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -61,42 +73,6 @@ function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`sanity check failed: ${what}`);
 }
 
-/** Runs a load and records the CPU it cost per 2xx response, here and in PostgreSQL. */
-async function measuredLoad(dbName: string, spec: LoadSpec): Promise<LoadResult> {
-  const { result, cpu } = await measureCpu(ADMIN_URL, dbName, () => runLoad(spec));
-  result.cpuPerRequest = { processUs: (cpu.processMs * 1000) / result.ok, postgresUs: (cpu.postgresMs * 1000) / result.ok };
-  return result;
-}
-
-/** Alternates baseline and Latchkey rounds after warming both up. */
-async function compareReads(dbName: string, name: string, request: string, base: LoadSpec, lk: LoadSpec, bytes: [number, number]): Promise<ReadMeasure> {
-  log(`${name}: warming up`);
-  await warmUp(base, S.warmup);
-  await warmUp(lk, S.warmup);
-  const m: ReadMeasure = { name, request, baseline: [], latchkey: [], baselineBytes: bytes[0], latchkeyBytes: bytes[1] };
-  for (let i = 0; i < S.rounds; i++) {
-    for (const [side, spec, into] of [['baseline', base, m.baseline], ['latchkey', lk, m.latchkey]] as const) {
-      const r = await measuredLoad(dbName, spec);
-      into.push(r);
-      log(`  round ${i + 1} ${side.padEnd(8)} ${fmt.rps(r.rps).padStart(7)} req/s  p50 ${fmt.ms(r.p50)}  p99 ${fmt.ms(r.p99)}  non2xx ${r.non2xx}  errors ${r.errors + r.timeouts}`);
-    }
-  }
-  return m;
-}
-
-function readVerdicts(m: ReadMeasure): Verdict[] {
-  const bRps = mean(m.baseline.map((r) => r.rps));
-  const lRps = mean(m.latchkey.map((r) => r.rps));
-  const bP99 = mean(m.baseline.map((r) => r.p99));
-  const lP99 = mean(m.latchkey.map((r) => r.p99));
-  const failed = [...m.baseline, ...m.latchkey].some((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
-  const note = failed ? ' (some non-2xx/errors, see details)' : '';
-  return [
-    { measure: `${m.name} throughput${note}`, baseline: `${fmt.rps(bRps)} req/s`, latchkey: `${fmt.rps(lRps)} req/s`, ratio: fmt.pct(lRps / bRps), target: '>= 75%', pass: !failed && lRps / bRps >= 0.75 },
-    { measure: `${m.name} p99 latency`, baseline: fmt.ms(bP99), latchkey: fmt.ms(lP99), ratio: fmt.x(lP99 / bP99), target: '<= 1.50x', pass: !failed && lP99 / bP99 <= 1.5 },
-  ];
-}
-
 async function main() {
   const started = performance.now();
   const autocannonVersion = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
@@ -111,9 +87,14 @@ async function main() {
   const seed = await seedUsers(db.url, S.users, log);
   log(`  seeded in ${seed.seconds.toFixed(1)} s; search mismatches against refreshSearch: ${seed.searchMismatches}`);
   if (seed.searchMismatches) notes.push(`${seed.searchMismatches} seeded users' search text differs from refreshSearch's expression.`);
+  log(`Seeding ${S.organizations.toLocaleString('en-US')} organizations, ${S.memberships.toLocaleString('en-US')} memberships`);
+  const orgSeed = await seedOrganizations(db.url, { organizations: S.organizations, memberships: S.memberships, users: S.users }, log);
+  log(`  seeded in ${orgSeed.seconds.toFixed(1)} s`);
 
   const secretKey = `sk_test_${randomBytes(24).toString('base64url')}`;
-  const app = await createApp(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'warn', LATCHKEY_SECRET_KEY: secretKey, LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString('hex') }));
+  // TRUST_PROXY: per-IP rate limits key on X-Forwarded-For, which the reset timing varies.
+  const env = { DATABASE_URL: db.url, LOG_LEVEL: 'warn', LATCHKEY_SECRET_KEY: secretKey, LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), TRUST_PROXY: 'true' };
+  const app = await createApp(loadConfig(env));
   cleanups.unshift(() => app.close());
   const lkUrl = await app.http.listen({ host: '127.0.0.1', port: 0 });
   memory.push(memoryPoint('Latchkey booted (breached list loaded)'));
@@ -138,16 +119,20 @@ async function main() {
   const baseList = await fetchJson(baseline.url + emailQuery('/users'));
   check(lkList.status === 200 && lkList.body.length === 1 && lkList.body[0].id === seeded.id(n), 'Latchkey list by email');
   check(baseList.status === 200 && baseList.body.length === 1 && baseList.body[0].id === seeded.id(n), 'baseline list by email');
+  const orgDrift = await organizationSeedDrift(lkUrl, secretKey, orgSeed);
+  if (orgDrift) notes.push(`${orgDrift} of 10 sampled organizations read through the app disagree with the seed: the organization seed no longer matches the app.`);
+  log(`  organizations read back through the app: ${orgDrift} of 10 differ from the seed`);
 
   const common = { users: S.users, connections: S.connections, seconds: S.seconds };
   const get = (label: string, url: string, path: string, headers: Record<string, string> = {}): LoadSpec => ({ ...common, label, url, method: 'GET', path, headers });
+  const ctx: CompareContext = { dbName: db.name, warmup: S.warmup, rounds: S.rounds, log };
   const reads: ReadMeasure[] = [];
   reads.push(
-    await compareReads(db.name, 'GET /v1/users/{id}', 'GET /v1/users/user_bench{n}', get('baseline by id', baseline.url, '/users/user_bench{n}'), get('latchkey by id', lkUrl, '/v1/users/user_bench{n}', auth), [baseUser.bytes, lkUser.bytes]),
+    await compareReads(ctx, 'GET /v1/users/{id}', 'GET /v1/users/user_bench{n}', get('baseline by id', baseline.url, '/users/user_bench{n}'), get('latchkey by id', lkUrl, '/v1/users/user_bench{n}', auth), [baseUser.bytes, lkUser.bytes]),
   );
   reads.push(
     await compareReads(
-      db.name,
+      ctx,
       'GET /v1/users?email_address=...&limit=10',
       'GET /v1/users?email_address=User.{n}%40Example.com&limit=10',
       get('baseline by email', baseline.url, '/users?email_address=User.{n}%40Example.com&limit=10'),
@@ -182,7 +167,27 @@ async function main() {
   log(`  info     raw x${gate.concurrency}  ${fmt.rps(gate.rps)} hashes/s (Latchkey's hash gate size)`);
   memory.push(memoryPoint('after all load (reads, create-user, raw hashing)'));
 
-  const verdicts: Verdict[] = reads.flatMap(readVerdicts);
+  // The organization and dialect reads run after the RSS verdict's point, so that verdict still
+  // measures what it measured before they were added (more load kinds grow V8's heap further).
+  const orgReads = await benchOrganizationReads({ ctx, lkUrl, baselineUrl: baseline.url, key: secretKey, users: S.users, stats: orgSeed, connections: S.connections, seconds: S.seconds });
+  // Seeded user n has numeric id n (the n-th row of a fresh table); benchDialectReads checks both ends.
+  const dialectUsers = Array.from({ length: Math.min(S.users, S.dialectUsers) }, (_, i) => 1 + Math.floor((i * S.users) / Math.min(S.users, S.dialectUsers)));
+  const dialects: DialectReadMeasure[] = await benchDialectReads({
+    url: lkUrl,
+    key: secretKey,
+    users: dialectUsers.map((u) => ({ id: seeded.id(u), numericId: u })),
+    connections: S.connections,
+    seconds: S.seconds,
+    rounds: S.rounds,
+    warmupSeconds: S.warmup,
+    log,
+  });
+  memory.push(memoryPoint('after the organization and dialect reads (not in the RSS verdict)'));
+  // Credential timing: one request at a time, after all the loads.
+  const timings = await credentialTimings({ lkUrl, key: secretKey, users: S.users, passwordPairs: S.passwordPairs, resetAccounts: S.resetAccounts, log });
+
+  const verdicts: Verdict[] = reads.flatMap((m) => readVerdicts(m));
+  verdicts.push(...orgReads.flatMap((m) => readVerdicts(m, ORGANIZATION_READ_TARGET, null)), ...dialectVerdicts(dialects));
   const rawRps = mean(create.raw.map((r) => r.rps));
   const lkCreate = mean(create.latchkey.map((r) => r.rps));
   const createFailed = create.latchkey.some((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
@@ -194,11 +199,20 @@ async function main() {
     target: '>= 90%',
     pass: !createFailed && lkCreate / rawRps >= 0.9,
   });
-  const final = memory.at(-1) as MemoryPoint;
+  const final = memory.find((p) => p.when.startsWith('after all load')) as MemoryPoint;
   verdicts.push({ measure: 'RSS after the load', baseline: '-', latchkey: fmt.mb(final.rssMb), ratio: '-', target: '< 200 MB', pass: final.rssMb < 200 });
+  verdicts.push(...timings.map(timingVerdict));
 
   for (const c of cleanups.splice(0)) await c();
-  log(`Benchmarks done in ${((performance.now() - started) / 1000).toFixed(0)} s; scratch database dropped`);
+  log(`HTTP benchmarks done in ${((performance.now() - started) / 1000).toFixed(0)} s; scratch database dropped`);
+
+  // Outbox delivery, with the servers closed: in-memory PGlite, then an empty scratch PostgreSQL database.
+  const outbox = await outboxThroughput(S.outboxMessages, log);
+  verdicts.push(...outbox.results.map(outboxVerdict));
+  for (const f of outbox.failed) {
+    verdicts.push({ measure: `Outbox delivery to a local SMTP server (${f.split(':')[0]})`, baseline: '-', latchkey: 'crashed', ratio: '-', target: '>= 200 messages/s', pass: false });
+    notes.push(`Outbox measurement failed: ${f.replace(/\s+/g, ' ')}`);
+  }
 
   let plans = '';
   if (PLANS) {
@@ -215,7 +229,15 @@ async function main() {
   if (availableParallelism() <= 2) notes.push('Load generator, both servers and PostgreSQL share the same cores; absolute numbers are low, ratios are what count.');
 
   machine.loadAfter = loadavg().map((x) => x.toFixed(2)).join(' / ');
-  const md = renderResults({ machine, settings: S, verdicts, reads, create, memory, peakRssMb: mb(peakRss), baselineRssCostMb, plans, notes });
+  const sections = [renderOrganizationSeed(orgSeed, orgDrift), renderDialectReads(dialects), renderTiming(timings), renderOutbox(outbox.results)];
+  const method = [
+    `- Organizations: \`seedOrganizations\` (bench/organizations.ts) after the users, in the same scratch database. Baseline routes run the app's SQL (src/storage/membership-store.ts, organization-rows.ts): the owner's primary-key read, then the page (limit 10) and the count in parallel, \`{ data, total_count }\`. Same rounds as the reads; target: throughput only (p99 is in the tables).`,
+    `- Dialects: \`benchDialectReads\` (bench/dialects.ts): \`GET /v1/users/{id}\` against each dialect's read of the same user on the same app, ${Math.min(S.users, S.dialectUsers).toLocaleString('en-US')} seeded users spread over the seed, ${S.rounds} alternating rounds of ${S.seconds} s after ${S.warmup} s warm-ups. No CPU accounting.`,
+    `- Credential timing: \`passwordTiming\` (bench/credentials.ts), ${S.passwordPairs} right/wrong pairs against a user created through POST /v1/users (default argon2id); \`resetTiming\` with ${S.resetAccounts} seeded users' emails against as many unknown addresses, each from its own X-Forwarded-For address.`,
+    `- Outbox: \`measureOutboxThroughput\` (bench/outbox.ts), ${S.outboxMessages.toLocaleString('en-US')} messages per backend, each in its own Node process after the HTTP servers closed.`,
+    '- Order: user reads, create-user (the RSS verdict is taken here, where it was before the newer measures were added), organization reads, dialect reads, credential timing, outbox.',
+  ];
+  const md = renderResults({ machine, settings: S, verdicts, reads: [...reads, ...orgReads], create, memory, peakRssMb: mb(peakRss), baselineRssCostMb, plans, notes, method, sections });
   await writeFile(RESULTS, md);
   console.log(`\n${summary(verdicts)}\n\nWrote ${RESULTS} (${((performance.now() - started) / 1000).toFixed(0)} s total)`);
 }

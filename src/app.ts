@@ -12,7 +12,14 @@ import { createIdentifierService } from './core/users/identifier-service.ts';
 import { createProfileImageService } from './core/users/profile-images.ts';
 import { createMembershipService } from './core/organizations/membership-service.ts';
 import { createOrganizationService } from './core/organizations/organization-service.ts';
+import { createTenantLinkService } from './core/organizations/tenant-links.ts';
 import { createUserService } from './core/users/user-service.ts';
+import { createAccessListService, createSignUpRestrictions } from './core/instance/access-lists.ts';
+import { createInstanceSettings } from './core/instance/instance-settings.ts';
+import { createRedirectUrlService } from './core/instance/redirect-urls.ts';
+import { createInvitationService } from './core/invitations/invitation-service.ts';
+import { createOrganizationInvitationService } from './core/invitations/organization-invitation-service.ts';
+import { createSignUpService } from './core/sign-ups/sign-up-service.ts';
 import { createOutboxService, localPart } from './core/delivery/outbox-service.ts';
 import { createTemplateService } from './core/delivery/template-service.ts';
 import { createTransports } from './delivery/create-transports.ts';
@@ -24,6 +31,11 @@ import { memoryRateLimiter } from './rate-limit/memory.ts';
 import { redisRateLimiter } from './rate-limit/redis.ts';
 import { clerkDialect } from './http/dialects/clerk/index.ts';
 import { pterodactylDialect } from './http/dialects/pterodactyl/index.ts';
+import { authressDialect } from './http/dialects/authress/index.ts';
+import { authressErrorHandler } from './http/dialects/authress/errors.ts';
+import { clerkErrorHandler } from './http/dialects/clerk/errors.ts';
+import { pterodactylErrorHandler } from './http/dialects/pterodactyl/errors.ts';
+import { createUserDeletionWorker, type DeletionWorkerOptions } from './jobs/user-deletion-worker.ts';
 import { registerImageRoute } from './http/images-route.ts';
 import { registerPages } from './http/pages/index.ts';
 import { createHttpServer } from './http/server.ts';
@@ -41,6 +53,8 @@ export interface AppOverrides {
   wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
   /** `autoStart: false` leaves delivery to `app.delivery.drain()`; `log` captures its lines. */
   delivery?: { autoStart?: boolean; options?: Partial<WorkerOptions>; log?: DeliveryLog };
+  /** `autoStart: false` leaves asynchronous user deletions to `app.deletions.runOnce()`. */
+  deletions?: { autoStart?: boolean; options?: Partial<DeletionWorkerOptions> };
 }
 
 /** Opens storage and brings the schema up to date. */
@@ -67,14 +81,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const hasher = overrides.wrapHasher ? overrides.wrapHasher(baseHasher) : baseHasher;
   const rules = { requireIdentifier: config.requireIdentifier, requirePassword: false };
   const lockout = { ...DEFAULT_LOCKOUT, threshold: config.lockoutThreshold, durationMs: config.lockoutMinutes * 60_000 };
-  const box = secretBox(await loadEncryptionKey(config.encryptionKey, config.dataDir));
+  const encryptionKey = await loadEncryptionKey(config.encryptionKey, config.dataDir);
+  const box = secretBox(encryptionKey);
   const mfa = createMfaService({ store, clock, box, issuer: config.publicUrl ? new URL(config.publicUrl).host : 'Latchkey' });
-  const users = createUserService({ store, clock, hasher, breached, rules, lockout, mfa });
+  const settings = createInstanceSettings({ store, clock });
+  const restrictions = createSignUpRestrictions({ store, settings });
+  const users = createUserService({ store, clock, hasher, breached, rules, lockout, mfa, restrictions, onDeletionRequested: () => deletions.wake() });
   const identifiers = createIdentifierService({ store, clock, rules });
   const secretKeys = createSecretKeyService({ store, clock });
   const profileImages = createProfileImageService({ store, clock });
-  const organizations = createOrganizationService({ store, clock });
-  const memberships = createMembershipService({ store, clock });
+  const organizations = createOrganizationService({ store, clock, settings });
+  const memberships = createMembershipService({ store, clock, settings });
+  const tenantLinks = createTenantLinkService({ store, clock });
   const templates = createTemplateService({ store, clock, defaultFromName: localPart(config.delivery.emailFrom) });
   const outbox = createOutboxService({
     store,
@@ -86,6 +104,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   });
   // Until PUBLIC_URL is set, links point at the address the server actually listens on.
   const publicUrl = () => config.publicUrl ?? listeningUrl(http) ?? `http://localhost:${config.port}`;
+
+  const redirects = createRedirectUrlService({ store, clock, publicUrl });
+  const instance = {
+    settings,
+    restrictions,
+    redirects,
+    accessLists: createAccessListService({ store, clock }),
+    invitations: createInvitationService({ store, clock, outbox, restrictions, redirects, createUser: users.create, linkBase: () => `${publicUrl()}/sign-up` }),
+    organizationInvitations: createOrganizationInvitationService({ store, clock, outbox, settings, redirects, linkBase: () => `${publicUrl()}/accept-invitation` }),
+    signUps: createSignUpService({ store, clock }),
+  };
 
   const redis = config.redisUrl ? redisRateLimiter(config.redisUrl) : null;
   const limiter = redis ?? memoryRateLimiter(clock);
@@ -112,11 +141,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     version: pkg.version,
     trustProxy: config.trustProxy,
     dialects: [
-      { prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock, mfa, outbox, templates, organizations, memberships }) },
+      { prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock, mfa, outbox, templates, organizations, memberships, instance }), errorHandler: clerkErrorHandler },
       {
         prefix: '/compat/pterodactyl/api/application',
         // The panel mails a set-password link to accounts made without a password; a reset does that.
         plugin: pterodactylDialect({ users, secretKeys, sendSetPassword: (email) => passwordReset.request(email, 'pterodactyl-admin') }),
+        errorHandler: pterodactylErrorHandler,
+      },
+      {
+        prefix: '/compat/authress/v1',
+        plugin: authressDialect({ users, tenantLinks, secretKeys, publicUrl, cursorSecret: encryptionKey }),
+        errorHandler: authressErrorHandler,
       },
     ],
   });
@@ -125,17 +160,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const deliveryLog = overrides.delivery?.log ?? http.log.child({ component: 'delivery' });
   const delivery = createOutboxWorker({ store, clock, transports: createTransports(config.delivery, deliveryLog), log: deliveryLog, options: overrides.delivery?.options });
   if (overrides.delivery?.autoStart !== false) delivery.start();
+  const deletions = createUserDeletionWorker({ purge: (limit) => users.purgeMarked(limit), log: http.log.child({ component: 'deletions' }), options: overrides.deletions?.options });
+  if (overrides.deletions?.autoStart !== false) deletions.start();
 
   return {
     http,
     database,
-    services: { users, identifiers, secretKeys, hasher, profileImages, mfa, outbox, templates, organizations, memberships, verification, passwordReset },
+    services: { users, identifiers, secretKeys, hasher, profileImages, mfa, outbox, templates, organizations, memberships, tenantLinks, verification, passwordReset, ...instance },
     delivery,
+    deletions,
     firstKey,
     async close() {
       await http.close();
       await passwordReset.settle();
       await delivery.stop();
+      await deletions.stop();
       await redis?.close();
       await database.close();
     },

@@ -156,3 +156,10 @@ describe('Clerk spec component schemas', () => {
     expect(() => assertMatchesSchema('NoSuchSchema', {})).toThrow(/Unresolvable/);
   });
 });
+
+describe('Clerk spec responses without content', () => {
+  it('wants an empty body where the spec describes none (PATCH /instance 204)', () => {
+    expect(() => assertMatchesSpec('patch', '/instance', 204, undefined)).not.toThrow();
+    expect(() => assertMatchesSpec('patch', '/instance', 204, { ok: true })).toThrow(/empty/);
+  });
+});

@@ -51,6 +51,23 @@ export const ERROR_CODES = [
   'template_not_found',
   'template_variable_missing',
   'identifier_unverified',
+  'invitation_not_found',
+  'invitation_exists',
+  'invitation_account_exists',
+  'invitation_already_accepted',
+  'invitation_already_revoked',
+  'invitation_email_mismatch',
+  'not_organization_admin',
+  'organizations_disabled',
+  'identifier_not_allowed',
+  'identifier_blocked',
+  'listed_identifier_exists',
+  'listed_identifier_not_found',
+  'redirect_url_exists',
+  'redirect_url_not_found',
+  'redirect_url_not_allowed',
+  'sign_up_not_found',
+  'sign_up_not_pending',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

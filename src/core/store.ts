@@ -6,6 +6,11 @@ import type { ImageStore } from './images/image-store.ts';
 import type { SecretKeyStore } from './keys/secret-key-store.ts';
 import type { MembershipStore, OrganizationStore } from './organizations/organization-store.ts';
 import type { MessageStore, TemplateStore } from './delivery/message-store.ts';
+import type { InvitationStore, OrganizationInvitationStore } from './invitations/invitation-store.ts';
+import type { AccessListStore } from './instance/access-lists.ts';
+import type { RedirectUrlStore } from './instance/redirect-urls.ts';
+import type { InstanceSettingsStore } from './instance/settings-store.ts';
+import type { SignUpStore } from './sign-ups/sign-up-service.ts';
 
 /** A domain event, written to the outbox in the same transaction as the change it describes. */
 export interface DomainEvent {
@@ -32,6 +37,12 @@ export interface Store {
   memberships: MembershipStore;
   messages: MessageStore;
   templates: TemplateStore;
+  invitations: InvitationStore;
+  organizationInvitations: OrganizationInvitationStore;
+  settings: InstanceSettingsStore;
+  accessLists: AccessListStore;
+  redirectUrls: RedirectUrlStore;
+  signUps: SignUpStore;
   /** Runs `fn` in one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

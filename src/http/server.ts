@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { LOG_REDACT } from '../logging.ts';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -9,7 +9,13 @@ export const BODY_LIMIT = 1024 * 1024;
 export interface HttpOptions {
   logLevel: string;
   /** Dialects to mount, each at its own prefix. */
-  dialects: Array<{ prefix: string; plugin: FastifyPluginAsync<any>; docs?: boolean }>;
+  dialects: Array<{
+    prefix: string;
+    plugin: FastifyPluginAsync<any>;
+    docs?: boolean;
+    /** Answers errors the router raises before any route runs (a malformed path escape, say). */
+    errorHandler?: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => unknown;
+  }>;
   version: string;
   trustProxy?: boolean;
 }
@@ -23,6 +29,9 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     // Long path segments reach route validation (and its 4xx in the dialect's shape) instead of
     // the router's bare 414.
     routerOptions: { maxParamLength: 1024 },
+    // The router's own errors happen before any dialect's error handler could see them; send
+    // them to the handler of the dialect whose prefix the path has, so they keep its envelope.
+    frameworkErrors: (error, req, reply) => routerError(options.dialects, error, req, reply as FastifyReply),
     // Per-request lines only when debugging: at info level they cost throughput and say little.
     logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace' }),
     ajv: {
@@ -71,4 +80,20 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   return app;
+}
+
+/**
+ * Answers an error the router raised before any route ran, through the error handler of the
+ * dialect the path belongs to. Such replies skip the server's hooks, so JSON goes out as bytes:
+ * the content type then stays exactly `application/json`, as every dialect's contract wants.
+ */
+function routerError(dialects: HttpOptions['dialects'], error: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  const send = reply.send.bind(reply);
+  reply.send = ((payload?: unknown) =>
+    payload !== null && typeof payload === 'object' && !Buffer.isBuffer(payload) ? send(Buffer.from(JSON.stringify(payload))) : send(payload)) as FastifyReply['send'];
+  reply.header('content-type', 'application/json');
+  const dialect = dialects.find((d) => req.url === d.prefix || req.url.startsWith(`${d.prefix}/`) || req.url.startsWith(`${d.prefix}?`));
+  if (dialect?.errorHandler) return dialect.errorHandler(error, req, reply);
+  const status = error.statusCode ?? 400;
+  return reply.code(status).send({ error: 'Bad Request', code: error.code, message: error.message, statusCode: status });
 }

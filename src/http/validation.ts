@@ -30,6 +30,7 @@ export function describeValidation(error: FastifyError): ValidationProblem | nul
 export function frameworkStatus(error: FastifyError): { status: number; code: string; message: string } | null {
   const status = error.statusCode ?? 0;
   if (status < 400 || status >= 500) return null;
+  if (error.code === 'FST_ERR_BAD_URL') return { status: 400, code: 'malformed_request', message: 'The request path is not valid percent-encoded UTF-8.' };
   if (status === 413) return { status, code: 'request_body_too_large', message: 'The request body is larger than 1 MiB.' };
   if (status === 415) return { status, code: 'unsupported_media_type', message: 'Send the request body as application/json.' };
   if (status === 400) return { status, code: 'malformed_request', message: 'The request body is not valid JSON.' };

@@ -12,6 +12,11 @@ const UNIQUE_RULES: Record<string, (detail?: string) => DomainError> = {
   users_username_key: () => new DomainError('username_exists', 'That username is taken. Please try another.', { param: 'username' }),
   organizations_slug_key: () => new DomainError('organization_slug_exists', 'That slug is taken. Please try another.', { param: 'slug' }),
   organization_memberships_org_user_key: () => new DomainError('membership_exists', 'The user is already a member of the organization.', { param: 'user_id' }),
+  invitations_pending_email_key: () => new DomainError('invitation_exists', 'There is already a pending invitation for that email address.', { param: 'email_address' }),
+  organization_invitations_pending_email_key: () =>
+    new DomainError('invitation_exists', 'There is already a pending invitation to this organization for that email address.', { param: 'email_address' }),
+  access_list_identifiers_list_normalized_key: () => new DomainError('listed_identifier_exists', 'That identifier is already on the list.', { param: 'identifier' }),
+  redirect_urls_url_key: () => new DomainError('redirect_url_exists', 'That redirect URL already exists.', { param: 'url' }),
   identifiers_type_normalized_key: (detail?: string) => {
     // detail reads "Key (type, normalized)=(email_address, a@b.c) already exists."
     const type = /=\((email_address|phone_number|web3_wallet),/.exec(detail ?? '')?.[1] ?? 'identifier';

@@ -41,6 +41,14 @@ export function createOrganizationStore(db: Kysely<Database>): OrganizationStore
   }
   const countQuery = () => db.selectFrom('organizations as o').select((eb) => eb.fn.countAll().as('n'));
 
+  const findRoleBy = (column: 'key' | 'id', value: string) =>
+    translated(async () => {
+      const r = await db.selectFrom('organization_roles').select(['id', 'key', 'name', 'permissions']).where(column, '=', value).executeTakeFirst();
+      if (!r) return null;
+      const permissions = typeof r.permissions === 'string' ? (JSON.parse(r.permissions) as string[]) : r.permissions;
+      return { id: r.id, key: r.key, name: r.name, permissions };
+    });
+
   return {
     findById: (id) =>
       translated(async () => {
@@ -91,6 +99,7 @@ export function createOrganizationStore(db: Kysely<Database>): OrganizationStore
             public_metadata: JSON.stringify(o.publicMetadata),
             private_metadata: JSON.stringify(o.privateMetadata),
             max_allowed_memberships: o.maxAllowedMemberships,
+            admin_delete_enabled: o.adminDeleteEnabled ?? true,
             created_by: o.createdBy,
             created_at: o.createdAt,
             updated_at: o.updatedAt,
@@ -110,12 +119,7 @@ export function createOrganizationStore(db: Kysely<Database>): OrganizationStore
         return Number(res.numDeletedRows) > 0;
       }),
 
-    findRole: (key) =>
-      translated(async () => {
-        const r = await db.selectFrom('organization_roles').select(['id', 'key', 'name', 'permissions']).where('key', '=', key).executeTakeFirst();
-        if (!r) return null;
-        const permissions = typeof r.permissions === 'string' ? (JSON.parse(r.permissions) as string[]) : r.permissions;
-        return { id: r.id, key: r.key, name: r.name, permissions };
-      }),
+    findRole: (key) => findRoleBy('key', key),
+    findRoleById: (id) => findRoleBy('id', id),
   };
 }

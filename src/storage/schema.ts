@@ -193,7 +193,90 @@ export interface MessageTemplatesTable {
   updated_at: Timestamp;
 }
 
+export interface InvitationsTable {
+  id: string;
+  email_address: string;
+  email_normalized: string;
+  public_metadata: JsonWithDefault;
+  redirect_url: string | null;
+  status: string;
+  token_hash: string;
+  expires_at: Timestamp;
+  user_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface OrganizationInvitationsTable {
+  id: string;
+  organization_id: string;
+  email_address: string;
+  email_normalized: string;
+  role: string;
+  public_metadata: JsonWithDefault;
+  private_metadata: JsonWithDefault;
+  redirect_url: string | null;
+  inviter_user_id: string | null;
+  status: string;
+  token_hash: string;
+  expires_at: Timestamp;
+  user_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface InstanceSettingsTable {
+  key: string;
+  value: Json;
+  updated_at: Timestamp;
+}
+
+export interface AccessListIdentifiersTable {
+  id: string;
+  list: string;
+  identifier: string;
+  identifier_type: string;
+  normalized: string;
+  invitation_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RedirectUrlsTable {
+  id: string;
+  url: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SignUpsTable {
+  id: string;
+  email_address: string | null;
+  phone_number: string | null;
+  web3_wallet: string | null;
+  username: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  password_digest: string | null;
+  password_hasher: string | null;
+  external_id: string | null;
+  custom_action: Generated<boolean>;
+  public_metadata: JsonWithDefault;
+  unsafe_metadata: JsonWithDefault;
+  verified_fields: ColumnType<string[], string | undefined, string>;
+  created_user_id: string | null;
+  abandon_at: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
+  invitations: InvitationsTable;
+  organization_invitations: OrganizationInvitationsTable;
+  instance_settings: InstanceSettingsTable;
+  access_list_identifiers: AccessListIdentifiersTable;
+  redirect_urls: RedirectUrlsTable;
+  sign_ups: SignUpsTable;
   outbox_messages: OutboxMessagesTable;
   message_templates: MessageTemplatesTable;
   verifications: VerificationsTable;

@@ -11,6 +11,8 @@ import { createMessageStore, createTemplateStore } from './message-store.ts';
 import { createMembershipStore } from './membership-store.ts';
 import { createOrganizationStore } from './organization-store.ts';
 import { createUserStore } from './user-store.ts';
+import { createInvitationStore, createOrganizationInvitationStore } from './invitation-store.ts';
+import { createAccessListStore, createInstanceSettingsStore, createRedirectUrlStore, createSignUpStore } from './instance-store.ts';
 
 function createSecretKeyStore(db: Kysely<Database>): SecretKeyStore {
   const toRecord = (r: Database['secret_keys'] extends infer T ? Record<string, any> : never) => ({
@@ -68,6 +70,12 @@ export function createStore(db: Kysely<Database>): Store {
     memberships: createMembershipStore(db),
     messages: createMessageStore(db),
     templates: createTemplateStore(db),
+    invitations: createInvitationStore(db),
+    organizationInvitations: createOrganizationInvitationStore(db),
+    settings: createInstanceSettingsStore(db),
+    accessLists: createAccessListStore(db),
+    redirectUrls: createRedirectUrlStore(db),
+    signUps: createSignUpStore(db),
     transaction(fn) {
       if (db.isTransaction) return fn(store);
       return translated(() => db.transaction().execute((trx) => fn(createStore(trx))));

@@ -10,6 +10,8 @@ import { applyUserFilter, identifierRow, patchColumns, searchText, SEARCH_SQL, t
  * query builder on every request, and run with new parameters on any connection.
  */
 let byIdQuery: CompiledQuery | undefined;
+/** The same for the other unique keys (Pterodactyl reads users by numeric id on its hot path). */
+const byKeyQueries = new Map<string, CompiledQuery>();
 
 /** The users repository over Kysely; every call translates database errors to domain errors. */
 export function createUserStore(db: Kysely<Database>): UserStore {
@@ -26,8 +28,10 @@ export function createUserStore(db: Kysely<Database>): UserStore {
 
     findBy: (key, value) =>
       translated(async () => {
-        const row = await selectUsers().where(`users.${key}`, '=', value as never).executeTakeFirst();
-        return row ? toUser(row) : null;
+        let query = byKeyQueries.get(key);
+        if (!query) byKeyQueries.set(key, (query = selectUsers().where(`users.${key}`, '=', '' as never).compile()));
+        const { rows } = await db.executeQuery<Record<string, unknown>>({ ...query, parameters: [value] });
+        return rows[0] ? toUser(rows[0]) : null;
       }),
 
     lockForUpdate: (id) =>

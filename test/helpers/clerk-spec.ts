@@ -100,7 +100,6 @@ function load(): LoadedSpec {
     throw new Error(`${CLERK_SPEC_PATH} is not an OpenAPI 3.0 document (openapi: ${raw.openapi})`);
   }
   const doc = honourNullable(raw) as Json;
-  for (const k of ['locked', 'lockout_expires_in_seconds', 'has_image', 'locale', 'legal_accepted_at']) doc.components.schemas.User.properties[k] = {}; // TEMP-EXPLORE
   // strict: false lets OpenAPI's own keywords (example, deprecated, x-*) and the non-schema parts
   // of the document (paths, info, ...) pass; Ajv 8 implements OpenAPI's `nullable` itself.
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });

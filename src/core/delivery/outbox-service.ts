@@ -38,12 +38,18 @@ export interface SendSmsInput {
  */
 export function withLocalPart(from: string, local: string | null | undefined): string {
   if (!local) return from;
-  return from.replace(/[^\s<>@]+@/, `${local}@`);
+  const at = addressStart(from);
+  return from.slice(0, at) + from.slice(at).replace(/[^\s<>@]+@/, `${local}@`);
 }
 
 /** The local part of a From address: `Acme <no-reply@acme.test>` gives `no-reply`. */
 export function localPart(from: string): string {
-  return /([^\s<>@]+)@/.exec(from)?.[1] ?? '';
+  return /([^\s<>@]+)@/.exec(from.slice(addressStart(from)))?.[1] ?? '';
+}
+
+/** Where the address begins: after the display name, which may itself contain an `@`. */
+function addressStart(from: string): number {
+  return Math.max(0, from.lastIndexOf('<'));
 }
 
 /** Enqueues messages in the outbox: the core's `Outbox`, plus the admin API's direct sends. */

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import { DomainError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store.ts';
+import { type InstanceSettings, requireOrganizationsEnabled } from '../instance/instance-settings.ts';
 import { mergeMetadata } from '../users/metadata.ts';
 import { checkMetadata } from '../users/user-input.ts';
 import { MANAGE_MEMBERSHIPS } from './organization-input.ts';
@@ -23,7 +24,7 @@ const canManage = (role: OrganizationRole) => role.permissions.includes(MANAGE_M
  * Who belongs to which organization, with which role. Every change locks the organization row
  * first, so the member limit and the last-admin rule hold under concurrent requests.
  */
-export function createMembershipService(deps: { store: Store; clock: Clock }) {
+export function createMembershipService(deps: { store: Store; clock: Clock; settings: Pick<InstanceSettings, 'organizations'> }) {
   const { store, clock } = deps;
 
   async function findRole(tx: Store, key: string): Promise<OrganizationRole> {
@@ -53,6 +54,7 @@ export function createMembershipService(deps: { store: Store; clock: Clock }) {
 
   return {
     async create(organizationId: string, userId: string, roleKey: string): Promise<Membership> {
+      await requireOrganizationsEnabled(deps.settings);
       return store.transaction(async (tx) => {
         const org = await lockOrganization(tx, organizationId);
         const role = await findRole(tx, roleKey);

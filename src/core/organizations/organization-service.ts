@@ -3,9 +3,10 @@ import { DomainError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { prepareImage } from '../images/images.ts';
 import type { Store } from '../store.ts';
+import { type InstanceSettings, requireOrganizationsEnabled } from '../instance/instance-settings.ts';
 import { mergeMetadata } from '../users/metadata.ts';
 import { checkMetadata } from '../users/user-input.ts';
-import { CREATOR_ROLE, checkMaxMemberships, checkName, checkSlug, slugFromName, withRandomSuffix } from './organization-input.ts';
+import { checkMaxMemberships, checkName, checkSlug, slugFromName, withRandomSuffix } from './organization-input.ts';
 import type { OrganizationPatch } from './organization-store.ts';
 import type { Metadata, Organization, OrganizationFilter, OrganizationOrder, Page } from './types.ts';
 
@@ -52,7 +53,7 @@ export async function lockOrganization(tx: Store, id: string): Promise<Organizat
 }
 
 /** Organizations: create (with the creator as first admin), read, list, change, delete, logo. */
-export function createOrganizationService(deps: { store: Store; clock: Clock }) {
+export function createOrganizationService(deps: { store: Store; clock: Clock; settings: Pick<InstanceSettings, 'organizations'> }) {
   const { store, clock } = deps;
 
   /** A given slug must be free; one derived from the name gets a random suffix when taken. */
@@ -82,8 +83,11 @@ export function createOrganizationService(deps: { store: Store; clock: Clock }) 
     async create(input: CreateOrganizationInput): Promise<Organization> {
       const name = checkName(input.name);
       if (name === undefined) throw new DomainError('param_missing', 'name is required.', { param: 'name' });
+      // The instance's organization settings: on or off, and the defaults for new organizations.
+      const defaults = await requireOrganizationsEnabled(deps.settings);
       const fields = {
-        maxAllowedMemberships: checkMaxMemberships(input.maxAllowedMemberships) ?? 0,
+        maxAllowedMemberships: checkMaxMemberships(input.maxAllowedMemberships) ?? defaults.maxAllowedMemberships,
+        adminDeleteEnabled: defaults.adminDeleteEnabled,
         publicMetadata: checkMetadata(input.publicMetadata, 'public_metadata') ?? {},
         privateMetadata: checkMetadata(input.privateMetadata, 'private_metadata') ?? {},
       };
@@ -98,8 +102,8 @@ export function createOrganizationService(deps: { store: Store; clock: Clock }) 
         await tx.organizations.insert({ id, name, slug, ...fields, createdBy, createdAt: now, updatedAt: now });
         await tx.events.record({ type: 'organization.created', subjectId: id, payload: { created_by: createdBy }, at: now });
         if (createdBy) {
-          const role = await tx.organizations.findRole(CREATOR_ROLE);
-          if (!role) throw new Error(`The ${CREATOR_ROLE} role is missing: the organizations migration seeds it.`);
+          const role = await tx.organizations.findRole(defaults.creatorRoleKey);
+          if (!role) throw new Error(`The creator role ${defaults.creatorRoleKey} is missing.`);
           await tx.memberships.insert({ id: newId('orgmem'), organizationId: id, userId: createdBy, roleKey: role.key, publicMetadata: {}, privateMetadata: {}, createdAt: now, updatedAt: now });
           await tx.events.record({ type: 'organization.membership.created', subjectId: id, payload: { user_id: createdBy, role: role.key }, at: now });
         }

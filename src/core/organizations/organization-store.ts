@@ -17,6 +17,8 @@ export interface NewOrganization {
   publicMetadata: Metadata;
   privateMetadata: Metadata;
   maxAllowedMemberships: number;
+  /** The instance's default when left out. */
+  adminDeleteEnabled?: boolean;
   createdBy: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -47,6 +49,8 @@ export interface OrganizationStore {
   /** Deletes the organization; its memberships go with it (foreign key cascade). */
   delete(id: string): Promise<boolean>;
   findRole(key: string): Promise<OrganizationRole | null>;
+  /** Roles by their id (`role_admin`), as instance settings name them. */
+  findRoleById(id: string): Promise<OrganizationRole | null>;
 }
 
 export interface NewMembership {

@@ -7,6 +7,7 @@ import { checkPassword, normalizePassword, PASSWORD_MAX_LENGTH } from '../creden
 import { DomainError } from '../errors.ts';
 import { newId, newUuid } from '../ids.ts';
 import type { Store } from '../store.ts';
+import type { SignUpRestrictions } from '../instance/access-lists.ts';
 import { type NormalizedIdentifier, normalizeEmail, normalizePhone, normalizeWeb3Wallet } from './identifiers.ts';
 import { checkMetadata, checkText, checkUsername } from './user-input.ts';
 import type { UserRules } from './user-options.ts';
@@ -43,6 +44,15 @@ export interface CreateUserInput {
   totpSecret?: string;
   /** Backup codes from a previous system, plain or bcrypt digests. */
   backupCodes?: string[];
+  /** Skips the instance's allow- and block-list: an administrator's explicit choice. */
+  bypassRestrictions?: boolean;
+  /** The verification strategy shown for verified identifiers; `admin` unless an invitation (`ticket`) proved them. */
+  verifiedBy?: string;
+}
+
+/** Work to do in the transaction that creates the user, such as consuming the invitation it came from. */
+export interface CreateUserHooks {
+  withinTransaction?(tx: Store, user: User): Promise<void>;
 }
 
 export interface CreateUserDeps {
@@ -52,6 +62,7 @@ export interface CreateUserDeps {
   breached: BreachedPasswords;
   rules: UserRules;
   mfa: MfaService;
+  restrictions: SignUpRestrictions;
 }
 
 const MAX_IDENTIFIERS = 100;
@@ -117,12 +128,14 @@ async function resolvePassword(input: CreateUserInput, identifiers: NormalizedId
  * Creates a user with its identifiers in one transaction. Identifiers given by an administrator
  * count as verified, as in Clerk. The first identifier of each kind becomes the primary one.
  */
-export async function createUser(deps: CreateUserDeps, input: CreateUserInput): Promise<User> {
+export async function createUser(deps: CreateUserDeps, input: CreateUserInput, hooks: CreateUserHooks = {}): Promise<User> {
   const { store, clock, rules } = deps;
   const identifiers = collectIdentifiers(input);
   if (rules.requireIdentifier && identifiers.length === 0) {
     throw new DomainError('identifier_required', 'An email address, phone number or web3 wallet is required.', { param: 'email_address' });
   }
+  // Before hashing: a refused identifier should cost no password hash.
+  if (!input.bypassRestrictions) await deps.restrictions.check(identifiers);
   const username = checkUsername(input.username) ?? null;
   const fields = {
     externalId: checkText(input.externalId, 'external_id') ?? null,
@@ -144,7 +157,7 @@ export async function createUser(deps: CreateUserDeps, input: CreateUserInput): 
     id: newId('idn'),
     userId: id,
     ...ident,
-    verificationStrategy: ident.verified ? 'admin' : null,
+    verificationStrategy: ident.verified ? (input.verifiedBy ?? 'admin') : null,
     createdAt: now,
     updatedAt: now,
   }));
@@ -172,7 +185,9 @@ export async function createUser(deps: CreateUserDeps, input: CreateUserInput): 
     if (input.totpSecret) await deps.mfa.importTotp(tx, id, input.totpSecret);
     if (input.backupCodes?.length) await deps.mfa.importBackupCodes(tx, id, input.backupCodes);
     await tx.events.record({ type: 'user.created', subjectId: id, payload: {}, at: now });
-    return userFromInsert(newUser, rows, numericId, { totp: Boolean(input.totpSecret), backupCodes: Boolean(input.backupCodes?.length) });
+    const user = userFromInsert(newUser, rows, numericId, { totp: Boolean(input.totpSecret), backupCodes: Boolean(input.backupCodes?.length) });
+    await hooks.withinTransaction?.(tx, user);
+    return user;
   });
 }
 

@@ -3,7 +3,7 @@ import { NATIVE_HASHER } from '../credentials/password-hasher.ts';
 import { guardedPasswordCheck, type LockoutPolicy } from '../credentials/lockout.ts';
 import { DomainError } from '../errors.ts';
 import type { Store } from '../store.ts';
-import { type CreateUserDeps, type CreateUserInput, createUser } from './create-user.ts';
+import { type CreateUserDeps, type CreateUserHooks, type CreateUserInput, createUser } from './create-user.ts';
 import { replaceIdentifierIn } from './identifier-replace.ts';
 import { purgeMarkedUsers, requestUserDeletion } from './user-deletion.ts';
 import { lookupForm, normalizeEmail } from './identifiers.ts';
@@ -108,8 +108,8 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
   }
 
   return {
-    async create(input: CreateUserInput) {
-      const user = await createUser(deps, input);
+    async create(input: CreateUserInput, hooks?: CreateUserHooks) {
+      const user = await createUser(deps, input, hooks);
       totalCache = null;
       return user;
     },

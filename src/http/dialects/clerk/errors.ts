@@ -58,6 +58,23 @@ export const CLERK_ERRORS: Record<ErrorCode, ClerkMapping> = {
   template_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
   template_variable_missing: { status: 422, code: 'template_required_variable_missing', message: 'is missing a required variable' },
   identifier_unverified: { status: 422, code: 'form_identification_not_verified', message: 'is not verified' },
+  invitation_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  invitation_exists: { status: 400, code: 'duplicate_record', message: 'duplicate invitation' },
+  invitation_account_exists: { status: 400, code: 'invitation_account_exists', message: 'account already exists' },
+  invitation_already_accepted: { status: 400, code: 'invitation_already_accepted', message: 'invitation already accepted' },
+  invitation_already_revoked: { status: 400, code: 'invitation_already_revoked', message: 'invitation already revoked' },
+  invitation_email_mismatch: { status: 403, code: 'organization_invitation_identification_not_exist', message: 'invitation is for another email address' },
+  not_organization_admin: { status: 403, code: 'not_an_admin_in_organization', message: 'not an administrator' },
+  organizations_disabled: { status: 403, code: 'organization_not_enabled_in_instance', message: 'access denied' },
+  identifier_not_allowed: { status: 403, code: 'not_allowed_access', message: 'not allowed to access' },
+  identifier_blocked: { status: 403, code: 'not_allowed_access', message: 'not allowed to access' },
+  listed_identifier_exists: { status: 400, code: 'duplicate_record', message: 'duplicate identifier' },
+  listed_identifier_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  redirect_url_exists: { status: 400, code: 'duplicate_record', message: 'duplicate redirect URL' },
+  redirect_url_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  redirect_url_not_allowed: { status: 422, code: 'invalid_redirect_url', message: 'is not an allowed redirect URL' },
+  sign_up_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  sign_up_not_pending: { status: 403, code: 'sign_up_cannot_be_updated', message: 'sign-up cannot be updated' },
 };
 
 const VALIDATION_CODES: Record<ValidationProblem['kind'], string> = {

@@ -25,6 +25,20 @@ import { SHARED_SCHEMAS } from './schemas.ts';
 import { templateRoutes } from './template-routes.ts';
 import { userExtrasRoutes } from './user-extras-routes.ts';
 import { usersRoutes } from './users-routes.ts';
+import { accessListRoutes } from './access-list-routes.ts';
+import { INSTANCE_SCHEMAS } from './instance-schemas.ts';
+import { instanceRoutes } from './instance-routes.ts';
+import { invitationRoutes } from './invitation-routes.ts';
+import { organizationInvitationRoutes } from './organization-invitation-routes.ts';
+import { publicRoutes } from './public-routes.ts';
+import { redirectUrlRoutes } from './redirect-url-routes.ts';
+import { signUpRoutes } from './sign-up-routes.ts';
+import type { AccessListService } from '../../../core/instance/access-lists.ts';
+import type { InstanceSettings } from '../../../core/instance/instance-settings.ts';
+import type { RedirectUrlService } from '../../../core/instance/redirect-urls.ts';
+import type { InvitationService } from '../../../core/invitations/invitation-service.ts';
+import type { OrganizationInvitationService } from '../../../core/invitations/organization-invitation-service.ts';
+import type { SignUpService } from '../../../core/sign-ups/sign-up-service.ts';
 
 export interface ClerkDialectDeps {
   users: UserService;
@@ -39,15 +53,26 @@ export interface ClerkDialectDeps {
   memberships: MembershipService;
   outbox: OutboxService;
   templates: TemplateService;
+  /** Instance-wide resources: settings, lists, redirect URLs, invitations, sign-ups. */
+  instance: {
+    settings: InstanceSettings;
+    accessLists: AccessListService;
+    redirects: RedirectUrlService;
+    invitations: InvitationService;
+    organizationInvitations: OrganizationInvitationService;
+    signUps: SignUpService;
+  };
 }
 
 /** The native admin API: Clerk Backend API v1, mounted at /v1. */
 export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    for (const s of [...SHARED_SCHEMAS, ...ORGANIZATION_SCHEMAS]) app.addSchema(s);
+    for (const s of [...SHARED_SCHEMAS, ...ORGANIZATION_SCHEMAS, ...INSTANCE_SCHEMAS]) app.addSchema(s);
     app.setErrorHandler(clerkErrorHandler);
     app.setNotFoundHandler(clerkNotFound);
     app.addHook('onRequest', async (req, reply) => {
+      // The spec's public endpoints (no security) answer without a key.
+      if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
       const token = bearerToken(req);
       const keyId = token ? await deps.secretKeys.authenticate(token) : null;
       if (!keyId) return sendUnauthorized(reply);
@@ -63,5 +88,14 @@ export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox 
     await app.register(membershipRoutes({ memberships: deps.memberships, organizations: deps.organizations, users: deps.users, publicUrl: deps.publicUrl }));
     await app.register(messageRoutes(deps.outbox));
     await app.register(templateRoutes(deps.templates));
+    const now = () => deps.clock.now();
+    const i = deps.instance;
+    await app.register(invitationRoutes(i.invitations, now));
+    await app.register(organizationInvitationRoutes(i.organizationInvitations, now));
+    await app.register(accessListRoutes(i.accessLists, i.invitations));
+    await app.register(instanceRoutes(i.settings));
+    await app.register(redirectUrlRoutes(i.redirects));
+    await app.register(signUpRoutes(i.signUps, now));
+    await app.register(publicRoutes());
   };
 }

@@ -6,7 +6,7 @@ import type { UserService } from '../../../core/users/user-service.ts';
 import { toClerkEmailAddress, toClerkPhoneNumber } from './mappers.ts';
 import type { ClerkUserJson } from './mappers.ts';
 import type { User } from '../../../core/users/types.ts';
-import { DeletedObject, ERROR_RESPONSES, Metadata, Nullable, UserId } from './schemas.ts';
+import { DeletedObject, ERROR_RESPONSES, Metadata, UserId } from './schemas.ts';
 
 /**
  * User operations the official SDK calls that the published spec does not list: full metadata
@@ -85,25 +85,5 @@ export function userExtrasRoutes(users: UserService, identifiers: IdentifierServ
         throw new DomainError('identifier_not_found', `No ${segment.replace(/s$/, '').replace('_', ' ')} ${params[param]} on this user.`, { param });
       });
     }
-
-    // Organization invitations arrive with organizations; until then a user has none.
-    app.get(
-      '/users/:user_id/organization_invitations',
-      {
-        schema: {
-          tags: ['Users'],
-          params: UserId,
-          querystring: Type.Object(
-            { limit: Type.Integer({ minimum: 1, maximum: 500, default: 10 }), offset: Type.Integer({ minimum: 0, default: 0 }), status: Type.Optional(Nullable(Type.String({ enum: ['pending', 'accepted', 'revoked', 'expired'] }))) },
-            { additionalProperties: false },
-          ),
-          response: { 200: Type.Object({ data: Type.Array(Type.Object({})), total_count: Type.Integer() }), ...ERROR_RESPONSES },
-        },
-      },
-      async (req) => {
-        await users.get(req.params.user_id);
-        return { data: [], total_count: 0 };
-      },
-    );
   };
 }

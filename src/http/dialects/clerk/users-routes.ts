@@ -58,6 +58,10 @@ const CreateBody = Type.Object(
     private_metadata: Type.Optional(Metadata),
     unsafe_metadata: Type.Optional(Metadata),
     created_at: Type.Optional(Type.String({ maxLength: 64 })),
+    // Latchkey's own: neither the spec nor the SDK has a way to skip the allow- and block-list.
+    bypass_restrictions: Type.Optional(
+      Type.Boolean({ description: 'Latchkey extension: create the user even if the enabled allowlist or blocklist (PATCH /v1/instance/restrictions) would refuse an identifier.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -162,6 +166,7 @@ export function usersRoutes(users: UserService, present: (u: User) => ClerkUserJ
         privateMetadata: b.private_metadata,
         unsafeMetadata: b.unsafe_metadata,
         createdAt: parseTimestamp(b.created_at, 'created_at'),
+        bypassRestrictions: b.bypass_restrictions,
       });
       return present(created);
     });
