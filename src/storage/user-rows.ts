@@ -154,7 +154,9 @@ export function applyUserFilter<O>(qb: SelectQueryBuilder<Database, 'users', O>,
     eb.selectFrom('organization_memberships').select('organization_memberships.user_id').where('organization_memberships.organization_id', 'in', orgs);
   if (f.organizationIds?.include.length) qb = qb.where('users.id', 'in', members(f.organizationIds.include));
   if (f.organizationIds?.exclude.length) qb = qb.where('users.id', 'not in', members(f.organizationIds.exclude));
-  if (f.query) qb = qb.where('users.search', 'like', `%${escapeLike(f.query)}%`);
+  // The search text leaves out ids' shared `user_` prefix; a query for a whole id drops it too.
+  const query = f.query?.toLowerCase().replace(/^user_/, '');
+  if (query) qb = qb.where('users.search', 'like', `%${escapeLike(query)}%`);
   if (f.uuids?.length) qb = qb.where('users.uuid', 'in', f.uuids);
   if (f.usernameContains) qb = qb.where(sql`lower(users.username)`, 'like', `%${escapeLike(f.usernameContains.toLowerCase())}%`);
   if (f.emailContains) {

@@ -62,8 +62,7 @@ function normalizeFilter(filter: UserFilter): UserFilter {
     phoneNumbers: forms('phone_number', filter.phoneNumbers),
     web3Wallets: forms('web3_wallet', filter.web3Wallets),
     usernames: filter.usernames?.map((u) => u.toLowerCase()),
-    // The search text leaves out ids' shared `user_` prefix; a query for a whole id drops it too.
-    query: filter.query?.trim() ? filter.query.trim().toLowerCase().replace(/^user_/, '') || undefined : undefined,
+    query: filter.query?.trim() ? filter.query.trim().toLowerCase() : undefined,
     text: filter.text?.trim().toLowerCase() || undefined,
     // A malformed UUID can match nothing; the nil UUID says so without a database error.
     uuids: filter.uuids?.map((u) => (UUID.test(u) ? u.toLowerCase() : NIL_UUID)),
