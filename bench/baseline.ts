@@ -19,7 +19,9 @@ export const BASELINE_SQL = {
             WHERE i.type = 'email_address' AND i.normalized = $1
             ORDER BY u.created_at DESC, u.id DESC LIMIT $2`,
   // The memberships routes, as src/storage/membership-store.ts and organization-rows.ts write them:
-  // the owner's primary-key read, then the page (list) and total_count (count) in parallel.
+  // the owner's primary-key read, then the page (list) and total_count (count) in parallel. Sent as
+  // named prepared statements, as the app's pool sends its queries (preparedStatements in
+  // src/storage/db.ts), so PostgreSQL plans each once per connection on both sides.
   userExists: 'SELECT * FROM users WHERE id = $1 AND deletion_requested_at IS NULL',
   orgExists: 'SELECT * FROM organizations WHERE id = $1',
   memberships: (column: 'user_id' | 'organization_id') => `SELECT m.id, m.organization_id, m.user_id, m.public_metadata, m.private_metadata, m.tenant_link,
@@ -59,16 +61,17 @@ export async function startBaseline(databaseUrl: string, poolSize: number): Prom
   });
 
   // GET /v1/users/{id}/organization_memberships and GET /v1/organizations/{id}/memberships.
-  const memberships = (column: 'user_id' | 'organization_id', exists: string) => {
-    const list = BASELINE_SQL.memberships(column);
-    const count = BASELINE_SQL.membershipCount(column);
+  const memberships = (column: 'user_id' | 'organization_id', existsSql: string) => {
+    const exists = { name: `bl_${column}_owner`, text: existsSql };
+    const list = { name: `bl_${column}_list`, text: BASELINE_SQL.memberships(column) };
+    const count = { name: `bl_${column}_count`, text: BASELINE_SQL.membershipCount(column) };
     return async (req: { params: { id: string }; query: PageQuery }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
       const id = req.params.id;
       const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 10) || 10));
       const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
-      const owner = await pool.query(exists, [id]);
+      const owner = await pool.query({ ...exists, values: [id] });
       if (owner.rows.length === 0) return reply.code(404).send({ error: 'not found' });
-      const [rows, total] = await Promise.all([pool.query(list, [id, limit, offset]), pool.query(count, [id])]);
+      const [rows, total] = await Promise.all([pool.query({ ...list, values: [id, limit, offset] }), pool.query({ ...count, values: [id] })]);
       return { data: rows.rows, total_count: Number(total.rows[0].n) };
     };
   };

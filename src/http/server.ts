@@ -25,6 +25,8 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
   const app = Fastify({
     logger: { level: options.logLevel, redact: LOG_REDACT },
     bodyLimit: BODY_LIMIT,
+    // close() must not wait out keep-alive on connections whose request was refused mid-body.
+    forceCloseConnections: true,
     trustProxy: options.trustProxy ?? false,
     // Long path segments reach route validation (and its 4xx in the dialect's shape) instead of
     // the router's bare 414.

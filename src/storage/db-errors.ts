@@ -44,6 +44,7 @@ export function translateDbError(e: unknown): unknown {
     case '22008':
     case '22003':
     case '22021':
+    case '22P05':
     case '54000':
       return new DomainError('invalid_param', 'A value is out of range or malformed.');
     default:

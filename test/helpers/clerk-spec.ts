@@ -59,6 +59,30 @@ function honourNullable(node: unknown): unknown {
   return out;
 }
 
+/**
+ * Fields Latchkey adds to spec objects on purpose, as Clerk's current API and SDK have them; each
+ * is listed in the README's "Differences from Clerk". Only these are let through: anything else
+ * still fails `additionalProperties: false`.
+ */
+export const DOCUMENTED_EXTENSIONS: Record<string, Json> = {
+  User: {
+    locked: { type: 'boolean' },
+    lockout_expires_in_seconds: { type: 'integer', nullable: true },
+    has_image: { type: 'boolean' },
+    locale: { type: 'string', nullable: true },
+    legal_accepted_at: { type: 'integer', nullable: true },
+  },
+};
+
+function withExtensions(doc: Json): Json {
+  const schemas = (doc.components as Json).schemas as Json;
+  for (const [name, extra] of Object.entries(DOCUMENTED_EXTENSIONS)) {
+    const schema = schemas[name] as Json;
+    schema.properties = { ...(schema.properties as Json), ...extra };
+  }
+  return doc;
+}
+
 function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
@@ -99,7 +123,7 @@ function load(): LoadedSpec {
   if (typeof raw.openapi !== 'string' || !raw.openapi.startsWith('3.0')) {
     throw new Error(`${CLERK_SPEC_PATH} is not an OpenAPI 3.0 document (openapi: ${raw.openapi})`);
   }
-  const doc = honourNullable(raw) as Json;
+  const doc = withExtensions(honourNullable(raw) as Json);
   // strict: false lets OpenAPI's own keywords (example, deprecated, x-*) and the non-schema parts
   // of the document (paths, info, ...) pass; Ajv 8 implements OpenAPI's `nullable` itself.
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });

@@ -18,11 +18,16 @@ export function checkUsername(username: string | null | undefined): string | nul
 export function checkText(value: string | null | undefined, param: string, max = MAX_TEXT): string | null | undefined {
   if (value === undefined || value === null) return value;
   if (value.length > max) throw new DomainError('invalid_param', `${param} must be at most ${max} characters.`, { param });
+  if (value.includes('\u0000')) throw new DomainError('invalid_param', `${param} must not contain NUL characters.`, { param });
   if (value.trim() === '') return null;
   return value;
 }
 
 export function checkMetadata(value: Metadata | undefined, param: string): Metadata | undefined {
+  // PostgreSQL's jsonb cannot hold NUL characters, in keys or values.
+  if (value !== undefined && JSON.stringify(value).includes('\\u0000')) {
+    throw new DomainError('invalid_param', `${param} must not contain NUL characters.`, { param });
+  }
   if (value !== undefined && metadataTooLarge(value)) {
     throw new DomainError('invalid_param', `${param} must be at most 8 KB once serialised.`, { param });
   }

@@ -53,10 +53,19 @@ function notFound(id: string): DomainError {
 }
 
 /** Normalises filter values the way identifiers are stored, so look-ups hit the unique indexes. */
-function normalizeFilter(filter: UserFilter): UserFilter {
-  const forms = (type: 'email_address' | 'phone_number' | 'web3_wallet', values?: string[]) =>
-    values?.map((v) => lookupForm(type, v) ?? `\u0000${v}`);
-  return {
+/**
+ * Values that can never match (an email that is not an email) are dropped; a filter left with
+ * none of its values matches nothing, which `impossible` reports so no query runs.
+ */
+function normalizeFilter(filter: UserFilter): UserFilter & { impossible?: true } {
+  let impossible = false;
+  const forms = (type: 'email_address' | 'phone_number' | 'web3_wallet', values?: string[]) => {
+    if (!values?.length) return undefined;
+    const kept = values.map((v) => lookupForm(type, v)).filter((v): v is string => v !== null);
+    if (kept.length === 0) impossible = true;
+    return kept;
+  };
+  const normalized = {
     ...filter,
     emailAddresses: forms('email_address', filter.emailAddresses),
     phoneNumbers: forms('phone_number', filter.phoneNumbers),
@@ -67,6 +76,7 @@ function normalizeFilter(filter: UserFilter): UserFilter {
     // A malformed UUID can match nothing; the nil UUID says so without a database error.
     uuids: filter.uuids?.map((u) => (UUID.test(u) ? u.toLowerCase() : NIL_UUID)),
   };
+  return impossible ? { ...normalized, impossible: true } : normalized;
 }
 
 export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolicy; onDeletionRequested?: () => void }) {
@@ -133,7 +143,8 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
       }
       if (page.limit < 1 || page.limit > LIST_LIMIT_MAX) throw new DomainError('invalid_param', `limit must be between 1 and ${LIST_LIMIT_MAX}.`, { param: 'limit' });
       if (page.offset < 0) throw new DomainError('invalid_param', 'offset must be 0 or more.', { param: 'offset' });
-      return store.users.list(normalizeFilter(filter), order, page);
+      const normalized = normalizeFilter(filter);
+      return normalized.impossible ? Promise.resolve([]) : store.users.list(normalized, order, page);
     },
 
     /**
@@ -143,6 +154,7 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
      */
     async count(filter: UserFilter): Promise<number> {
       const normalized = normalizeFilter(filter);
+      if (normalized.impossible) return 0;
       const unfiltered = Object.values(normalized).every((v) => v === undefined);
       if (!unfiltered) return store.users.count(normalized);
       const now = clock.now().getTime();

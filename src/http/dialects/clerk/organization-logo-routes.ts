@@ -1,9 +1,9 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { DomainError } from '../../../core/errors.ts';
 import { IMAGE_MAX_BYTES } from '../../../core/images/images.ts';
 import type { OrganizationService } from '../../../core/organizations/organization-service.ts';
+import { readUploadedFile } from '../../multipart.ts';
 import { toClerkOrganization } from './organization-mappers.ts';
 import { OrganizationId, organizationResponse } from './organization-schemas.ts';
 
@@ -18,15 +18,7 @@ export function organizationLogoRoutes(organizations: OrganizationService, publi
       '/organizations/:organization_id/logo',
       { schema: { tags: ['Organizations'], operationId: 'UploadOrganizationLogo', params: OrganizationId, consumes: ['multipart/form-data'], response } },
       async (req) => {
-        if (!req.isMultipart()) throw new DomainError('invalid_param', 'Send the logo as multipart/form-data in a field named file.', { param: 'file' });
-        // Parts come in the order sent; the SDK sends the file first, others may not.
-        for await (const part of req.parts()) {
-          if (part.type === 'file' && part.fieldname === 'file') {
-            return toClerkOrganization(await organizations.uploadLogo(req.params.organization_id, await part.toBuffer()), publicUrl());
-          }
-          if (part.type === 'file') await part.toBuffer();
-        }
-        throw new DomainError('param_missing', 'A file field is required.', { param: 'file' });
+        return toClerkOrganization(await organizations.uploadLogo(req.params.organization_id, await readUploadedFile(req)), publicUrl());
       },
     );
 

@@ -1,10 +1,10 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { DomainError } from '../../../core/errors.ts';
 import { IMAGE_MAX_BYTES } from '../../../core/images/images.ts';
 import type { ProfileImageService } from '../../../core/users/profile-images.ts';
 import type { User } from '../../../core/users/types.ts';
+import { readUploadedFile } from '../../multipart.ts';
 import type { ClerkUserJson } from './mappers.ts';
 import { ERROR_RESPONSES, UserId } from './schemas.ts';
 
@@ -15,10 +15,7 @@ export function profileImageRoutes(images: ProfileImageService, present: (u: Use
     const user = { 200: Type.Ref('ClerkUser'), 413: Type.Ref('ClerkErrors'), ...ERROR_RESPONSES };
 
     app.post('/users/:user_id/profile_image', { schema: { tags: ['Users'], operationId: 'SetUserProfileImage', params: UserId, consumes: ['multipart/form-data'], response: user } }, async (req) => {
-      if (!req.isMultipart()) throw new DomainError('invalid_param', 'Send the image as multipart/form-data in a field named file.', { param: 'file' });
-      const part = await req.file();
-      if (!part || part.fieldname !== 'file') throw new DomainError('param_missing', 'A file field is required.', { param: 'file' });
-      return present(await images.upload(req.params.user_id, await part.toBuffer()));
+      return present(await images.upload(req.params.user_id, await readUploadedFile(req)));
     });
 
     app.delete('/users/:user_id/profile_image', { schema: { tags: ['Users'], operationId: 'DeleteUserProfileImage', params: UserId, response: user } }, async (req) =>
