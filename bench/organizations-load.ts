@@ -8,8 +8,7 @@
 import { type CompareContext, compareReads } from './compare.ts';
 import { seeded } from './db.ts';
 import type { LoadSpec } from './load.ts';
-import type { OrganizationSeedStats } from './organizations.ts';
-import { seededOrg } from './organizations.ts';
+import { type OrganizationSeedStats, seededOrg } from './organizations.ts';
 import type { ReadMeasure } from './report.ts';
 
 export const ORGANIZATION_READ_TARGET = 0.75;
@@ -42,7 +41,7 @@ async function page(url: string, headers: Record<string, string> = {}): Promise<
 }
 
 /** Both sides must answer 200 with the same memberships in the same order and the same total. */
-async function sameAnswer(what: string, lk: Page, base: Page): Promise<void> {
+function sameAnswer(what: string, lk: Page, base: Page): void {
   const ok = lk.status === 200 && base.status === 200 && lk.ids.length > 0 && lk.total === base.total && lk.ids.join() === base.ids.join();
   if (!ok) {
     throw new Error(`sanity check failed: ${what}: Latchkey ${lk.status} ${lk.total} [${lk.ids.slice(0, 3).join()}], baseline ${base.status} ${base.total} [${base.ids.slice(0, 3).join()}]`);
@@ -60,10 +59,10 @@ export async function benchOrganizationReads(o: OrganizationReadsInput): Promise
 
   const lkUser = await page(`${o.lkUrl}/v1${userPath(u)}`, auth);
   const baseUser = await page(o.baselineUrl + userPath(u));
-  await sameAnswer(`user ${seeded.id(u)}'s memberships`, lkUser, baseUser);
+  sameAnswer(`user ${seeded.id(u)}'s memberships`, lkUser, baseUser);
   const lkOrg = await page(`${o.lkUrl}/v1${orgPath(g)}`, auth);
   const baseOrg = await page(o.baselineUrl + orgPath(g));
-  await sameAnswer(`organization ${seededOrg.id(g)}'s memberships`, lkOrg, baseOrg);
+  sameAnswer(`organization ${seededOrg.id(g)}'s memberships`, lkOrg, baseOrg);
   if (lkOrg.total !== Math.min(o.stats.perOrganization, o.stats.memberships - (g - 1) * o.stats.perOrganization)) {
     throw new Error(`sanity check failed: ${seededOrg.id(g)} has ${lkOrg.total} members, not the seeded ${o.stats.perOrganization}`);
   }

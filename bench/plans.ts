@@ -57,12 +57,14 @@ export async function queryPlans(users: number, log: (s: string) => void): Promi
     log(`Seeding ${users.toLocaleString('en-US')} users for query plans (${scratch.name})`);
     const seed = await seedUsers(scratch.url, users, log);
     const key = `sk_test_${randomBytes(24).toString('base64url')}`;
+    // Installed before the app opens its pool: src/storage/db.ts binds each pooled client's query
+    // function once, when the client first connects, so a later patch would miss those clients.
+    const capture = captureQueries();
     const app = await createApp(loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'warn', LATCHKEY_SECRET_KEY: key, LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString('hex') }));
     const base = await app.http.listen({ host: '127.0.0.1', port: 0 });
     const explainer = new pg.Client({ connectionString: scratch.url });
     explainer.on('error', (e) => log(`plans client error: ${e.message}`));
     await explainer.connect();
-    const capture = captureQueries();
     try {
       const n = Math.round(users * 0.777777);
       const q5 = String(n).slice(0, 5);

