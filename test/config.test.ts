@@ -28,12 +28,13 @@ describe('loadConfig', () => {
       hashConcurrency: undefined,
       lockoutThreshold: 10,
       lockoutMinutes: 60,
+      trustProxy: false,
       delivery: { emailFrom: 'Latchkey <no-reply@localhost>', smsProvider: 'log', smsFrom: '' },
     });
   });
 
   it('treats empty strings as unset', () => {
-    const empty = { PORT: '', HOST: '', DATABASE_URL: '', LATCHKEY_DATA_DIR: '', LATCHKEY_SECRET_KEY: '', PUBLIC_URL: '', LOG_LEVEL: '', LATCHKEY_REQUIRE_IDENTIFIER: '', LATCHKEY_HASH_CONCURRENCY: '', LATCHKEY_LOCKOUT_THRESHOLD: '', LATCHKEY_LOCKOUT_MINUTES: '', LATCHKEY_ENCRYPTION_KEY: '' };
+    const empty = { PORT: '', HOST: '', DATABASE_URL: '', LATCHKEY_DATA_DIR: '', LATCHKEY_SECRET_KEY: '', PUBLIC_URL: '', LOG_LEVEL: '', LATCHKEY_REQUIRE_IDENTIFIER: '', LATCHKEY_HASH_CONCURRENCY: '', LATCHKEY_LOCKOUT_THRESHOLD: '', LATCHKEY_LOCKOUT_MINUTES: '', LATCHKEY_ENCRYPTION_KEY: '', REDIS_URL: '', TRUST_PROXY: '' };
     expect(loadConfig(empty)).toEqual(loadConfig({}));
   });
 
@@ -53,6 +54,8 @@ describe('loadConfig', () => {
         LATCHKEY_LOCKOUT_THRESHOLD: '5',
         LATCHKEY_LOCKOUT_MINUTES: '15',
         LATCHKEY_ENCRYPTION_KEY: 'a'.repeat(64),
+        REDIS_URL: 'redis://cache:6379/0',
+        TRUST_PROXY: 'true',
       }),
     ).toEqual({
       port: 0,
@@ -67,6 +70,8 @@ describe('loadConfig', () => {
       lockoutThreshold: 5,
       lockoutMinutes: 15,
       encryptionKey: 'a'.repeat(64),
+      redisUrl: 'redis://cache:6379/0',
+      trustProxy: true,
       delivery: { emailFrom: 'Latchkey <no-reply@localhost>', smsProvider: 'log', smsFrom: '' },
     });
   });
