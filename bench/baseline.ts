@@ -48,7 +48,8 @@ export async function startBaseline(databaseUrl: string, poolSize: number): Prom
   const app = Fastify({ logger: false });
 
   app.get<{ Params: { id: string } }>('/users/:id', async (req, reply) => {
-    const { rows } = await pool.query(BASELINE_SQL.byId, [req.params.id]);
+    // Named, so PostgreSQL plans it once per connection, as Latchkey's driver does.
+    const { rows } = await pool.query({ name: 'baseline_by_id', text: BASELINE_SQL.byId, values: [req.params.id] });
     if (rows.length === 0) return reply.code(404).send({ error: 'not found' });
     return rows[0];
   });
@@ -56,7 +57,7 @@ export async function startBaseline(databaseUrl: string, poolSize: number): Prom
   app.get<{ Querystring: { email_address?: string; limit?: string } }>('/users', async (req) => {
     const email = String(req.query.email_address ?? '').trim().toLowerCase();
     const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 10) || 10));
-    const { rows } = await pool.query(BASELINE_SQL.byEmail, [email, limit]);
+    const { rows } = await pool.query({ name: 'baseline_by_email', text: BASELINE_SQL.byEmail, values: [email, limit] });
     return rows;
   });
 

@@ -1,16 +1,7 @@
 import { createClerkClient } from '@clerk/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
-
-/** Pulls Clerk's error code out of what the SDK throws. */
-async function clerkCode(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (e: any) {
-    return { status: e.status, code: e.errors?.[0]?.code };
-  }
-  throw new Error('expected the SDK call to fail');
-}
+import { clerkCode } from './helpers/clerk-errors.ts';
 
 describe.each(BACKENDS)('official @clerk/backend SDK against Latchkey (%s)', (backend) => {
   let server: TestServer;

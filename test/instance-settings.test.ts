@@ -3,15 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { BACKENDS, FAST_HASHING, startServer, TEST_BREACHED, type TestServer } from './helpers/backends.ts';
 import { assertMatchesSpec } from './helpers/clerk-spec.ts';
-
-async function clerkCode(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (e: any) {
-    return { status: e.status, code: e.errors?.[0]?.code };
-  }
-  throw new Error('expected the SDK call to fail');
-}
+import { clerkCode } from './helpers/clerk-errors.ts';
 
 describe.each(BACKENDS)('instance settings, sign-ups and public endpoints (%s)', (backend) => {
   let server: TestServer;

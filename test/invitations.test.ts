@@ -3,15 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
 import { assertMatchesSchema, assertMatchesSpec } from './helpers/clerk-spec.ts';
 import { type SmtpReceiver, startSmtpReceiver } from './helpers/smtp-receiver.ts';
-
-async function clerkCode(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (e: any) {
-    return { status: e.status, code: e.errors?.[0]?.code };
-  }
-  throw new Error('expected the SDK call to fail');
-}
+import { clerkCode } from './helpers/clerk-errors.ts';
 
 /** The link of the last email to `to`, and its token. */
 function linkTo(smtp: SmtpReceiver, to: string, path: string, param: string): { url: URL; token: string } {

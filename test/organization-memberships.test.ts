@@ -2,15 +2,7 @@ import { createClerkClient } from '@clerk/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
 import { assertMatchesSchema, assertMatchesSpec } from './helpers/clerk-spec.ts';
-
-async function clerkCode(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (e: any) {
-    return { status: e.status, code: e.errors?.[0]?.code };
-  }
-  throw new Error('expected the SDK call to fail');
-}
+import { clerkCode } from './helpers/clerk-errors.ts';
 
 describe.each(BACKENDS)('organization memberships (%s)', (backend) => {
   let server: TestServer;

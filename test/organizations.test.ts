@@ -2,16 +2,7 @@ import { createClerkClient } from '@clerk/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
 import { assertMatchesSchema, assertMatchesSpec } from './helpers/clerk-spec.ts';
-
-/** Clerk's status and error code from what the SDK throws. */
-async function clerkCode(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (e: any) {
-    return { status: e.status, code: e.errors?.[0]?.code };
-  }
-  throw new Error('expected the SDK call to fail');
-}
+import { clerkCode } from './helpers/clerk-errors.ts';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');

@@ -1,3 +1,4 @@
+import { pollingLoop } from '../jobs/polling-loop.ts';
 import type { Clock } from '../core/clock.ts';
 import type { MessageRecord, Settlement } from '../core/delivery/message-store.ts';
 import type { Channel } from '../core/delivery/outbox.ts';
@@ -58,10 +59,6 @@ export interface WorkerDeps {
 export function createOutboxWorker(deps: WorkerDeps) {
   const { store, clock, transports, log } = deps;
   const o: WorkerOptions = { ...DEFAULT_WORKER_OPTIONS, ...deps.options };
-  let running = false;
-  let timer: NodeJS.Timeout | null = null;
-  let round: Promise<void> | null = null;
-  let again = false;
 
   async function settle(m: MessageRecord, outcome: Settlement): Promise<void> {
     // False means the lease ran out and another worker owns the message now; its outcome counts.
@@ -136,54 +133,19 @@ export function createOutboxWorker(deps: WorkerDeps) {
     }
   }
 
-  function schedule(ms: number): void {
-    if (!running) return;
-    timer = setTimeout(tick, ms);
-    timer.unref?.();
-  }
-
-  function tick(): void {
-    timer = null;
-    round = (async () => {
-      do {
-        again = false;
-        try {
-          while (running && (await runOnce()) === o.batchSize) {}
-        } catch (e) {
-          // A database hiccup must not stop delivery; the next poll tries again.
-          log.error({ err: e }, 'outbox round failed');
-        }
-      } while (running && again);
-    })().finally(() => {
-      round = null;
-      schedule(o.pollMs);
-    });
-  }
+  // A database hiccup must not stop delivery; the next poll tries again.
+  const loop = pollingLoop({ runOnce, batchSize: o.batchSize, pollMs: o.pollMs, onError: (e) => log.error({ err: e }, 'outbox round failed') });
 
   return {
     runOnce,
     drain,
     /** Starts polling; new messages from this process also `wake` it. */
-    start(): void {
-      if (running) return;
-      running = true;
-      schedule(0);
-    },
+    start: loop.start,
     /** Runs a round soon instead of at the next poll. */
-    wake(): void {
-      if (!running) return;
-      if (round) again = true;
-      else if (timer) {
-        clearTimeout(timer);
-        schedule(0);
-      }
-    },
+    wake: loop.wake,
     /** Stops polling, waits for the round in progress, and closes the transports. */
     async stop(): Promise<void> {
-      running = false;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await round;
+      await loop.stop();
       for (const t of new Set(Object.values(transports))) await t.close?.();
     },
   };

@@ -1,3 +1,4 @@
+import { pollingLoop } from './polling-loop.ts';
 /** Minimal logger the worker needs; pino's fits. */
 export interface JobLog {
   error(obj: object, msg: string): void;
@@ -20,10 +21,6 @@ export const DEFAULT_DELETION_OPTIONS: DeletionWorkerOptions = { batchSize: 100,
  */
 export function createUserDeletionWorker(deps: { purge: (limit: number) => Promise<string[]>; log: JobLog; options?: Partial<DeletionWorkerOptions> }) {
   const o: DeletionWorkerOptions = { ...DEFAULT_DELETION_OPTIONS, ...deps.options };
-  let running = false;
-  let timer: NodeJS.Timeout | null = null;
-  let round: Promise<void> | null = null;
-  let again = false;
 
   /** One round; returns how many users it deleted. */
   async function runOnce(): Promise<number> {
@@ -40,54 +37,17 @@ export function createUserDeletionWorker(deps: { purge: (limit: number) => Promi
     }
   }
 
-  function schedule(ms: number): void {
-    if (!running) return;
-    timer = setTimeout(tick, ms);
-    timer.unref?.();
-  }
-
-  function tick(): void {
-    timer = null;
-    round = (async () => {
-      do {
-        again = false;
-        try {
-          while (running && (await runOnce()) === o.batchSize) {}
-        } catch (e) {
-          // A database hiccup must not stop the worker; the marks stay and the next poll retries.
-          deps.log.error({ err: e }, 'user deletion round failed');
-        }
-      } while (running && again);
-    })().finally(() => {
-      round = null;
-      schedule(o.pollMs);
-    });
-  }
+  // A database hiccup must not stop the worker; the marks stay and the next poll retries.
+  const loop = pollingLoop({ runOnce, batchSize: o.batchSize, pollMs: o.pollMs, onError: (e) => deps.log.error({ err: e }, 'user deletion round failed') });
 
   return {
     runOnce,
     drain,
-    start(): void {
-      if (running) return;
-      running = true;
-      schedule(0);
-    },
+    start: loop.start,
     /** Runs a round now instead of at the next poll (a deletion was just requested here). */
-    wake(): void {
-      if (!running) return;
-      if (round) again = true;
-      else if (timer) {
-        clearTimeout(timer);
-        schedule(0);
-      }
-    },
+    wake: loop.wake,
     /** Stops polling and waits for the round in progress. */
-    async stop(): Promise<void> {
-      running = false;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await round;
-    },
+    stop: loop.stop,
   };
 }
 
