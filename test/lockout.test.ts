@@ -90,3 +90,21 @@ describe.each(BACKENDS)('lockout (%s)', (backend) => {
     expect((await verify(PASSWORD)).status).toBe(200);
   });
 });
+
+describe.each(BACKENDS)('lockout hourly cap counts failures only (%s)', (backend) => {
+  it('lets 150 alternating right and wrong passwords through within an hour', async () => {
+    const server = await startServer(backend, {}, { clock: manualClock(new Date('2026-03-02T10:00:00Z')) });
+    try {
+      const res = await server.api('/v1/users', { method: 'POST', json: { email_address: ['busy@example.com'], password: PASSWORD } });
+      const { id } = (await res.json()) as { id: string };
+      const verify = (password: string) => server.api(`/v1/users/${id}/verify_password`, { method: 'POST', json: { password } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 75; i++) {
+        statuses.push((await verify(PASSWORD)).status, (await verify('not it at all')).status);
+      }
+      expect(statuses.filter((s) => s === 403)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});

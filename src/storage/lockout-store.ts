@@ -30,7 +30,8 @@ export function createLockoutStore(db: Kysely<Database>): LockoutStore {
 
     recordSuccess: (userId) =>
       translated(async () => {
-        await db.updateTable('users').set({ failed_attempts: 0 }).where('id', '=', userId).execute();
+        // The attempt was counted in the hour's window before the check; a success is no failure.
+        await sql`UPDATE users SET failed_attempts = 0, failures_in_window = greatest(failures_in_window - 1, 0) WHERE id = ${userId}`.execute(db);
       }),
 
     recordFailure: (userId, now, policy) =>
