@@ -141,7 +141,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     version: pkg.version,
     trustProxy: config.trustProxy,
     dialects: [
-      { prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock, mfa, outbox, templates, organizations, memberships, instance }), errorHandler: clerkErrorHandler },
+      { prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock, mfa, outbox, templates, organizations, memberships, instance, passwordReset }), errorHandler: clerkErrorHandler },
       {
         prefix: '/compat/pterodactyl/api/application',
         // The panel mails a set-password link to accounts made without a password; a reset does that.

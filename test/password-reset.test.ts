@@ -149,4 +149,22 @@ describe.each(BACKENDS)('password reset (%s)', (backend) => {
     expect(last!.res.status).toBe(429);
     expect(Number(last!.res.headers.get('retry-after'))).toBeGreaterThan(0);
   });
+
+  it('sets an admin temporary password that must be changed, and changes need the current password', async () => {
+    const created = (await (await server.api('/v1/users', { method: 'POST', json: { email_address: ['temp.pass@example.com'], password: 'first chosen secret' } })).json()) as { id: string };
+    const weak = await server.api(`/v1/users/${created.id}/password/temporary`, { method: 'POST', json: { password: 'short' } });
+    expect(weak.status).toBe(422);
+    const set = await server.api(`/v1/users/${created.id}/password/temporary`, { method: 'POST', json: { password: 'handed out by an admin' } });
+    expect(set.status).toBe(200);
+    const flag = async () =>
+      (await server.app.database.db.selectFrom('users').select('password_must_change').where('id', '=', created.id).executeTakeFirstOrThrow()).password_must_change;
+    expect(await flag()).toBe(true);
+    expect((await server.api(`/v1/users/${created.id}/verify_password`, { method: 'POST', json: { password: 'handed out by an admin' } })).status).toBe(200);
+    const reset = server.app.services.passwordReset;
+    await expect(reset.change(created.id, 'not the current one', 'my very own secret')).rejects.toMatchObject({ code: 'password_incorrect' });
+    await expect(reset.change(created.id, 'handed out by an admin', 'password123')).rejects.toMatchObject({ code: 'password_pwned' });
+    await reset.change(created.id, 'handed out by an admin', 'my very own secret');
+    expect(await flag()).toBe(false);
+    expect((await server.api(`/v1/users/${created.id}/verify_password`, { method: 'POST', json: { password: 'my very own secret' } })).status).toBe(200);
+  });
 });

@@ -16,6 +16,8 @@ import { identifierRoutes } from './identifier-routes.ts';
 import { membershipRoutes } from './membership-routes.ts';
 import { messageRoutes } from './message-routes.ts';
 import { mfaRoutes } from './mfa-routes.ts';
+import { passwordAdminRoutes } from './password-admin-routes.ts';
+import type { PasswordReset } from '../../../core/verification/password-reset.ts';
 import { toClerkUser } from './mappers.ts';
 import { organizationLogoRoutes } from './organization-logo-routes.ts';
 import { organizationRoutes } from './organization-routes.ts';
@@ -41,6 +43,7 @@ import type { OrganizationInvitationService } from '../../../core/invitations/or
 import type { SignUpService } from '../../../core/sign-ups/sign-up-service.ts';
 
 export interface ClerkDialectDeps {
+  passwordReset: PasswordReset;
   users: UserService;
   identifiers: IdentifierService;
   secretKeys: SecretKeyService;
@@ -80,6 +83,7 @@ export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox 
     const present = (u: User) => toClerkUser(u, deps.publicUrl(), deps.clock.now());
     await app.register(usersRoutes(deps.users, present));
     await app.register(userExtrasRoutes(deps.users, deps.identifiers, present));
+    await app.register(passwordAdminRoutes(deps.passwordReset, deps.users, present));
     await app.register(profileImageRoutes(deps.profileImages, present));
     await app.register(mfaRoutes(deps.mfa));
     await app.register(identifierRoutes(deps.identifiers, () => deps.clock.now()));
