@@ -72,6 +72,8 @@ export const DOCUMENTED_EXTENSIONS: Record<string, Json> = {
     locale: { type: 'string', nullable: true },
     legal_accepted_at: { type: 'integer', nullable: true },
   },
+  // The sign-up link, only in the answer to a create with `notify: false` (Clerk's current API).
+  Invitation: { url: { type: 'string', nullable: true } },
 };
 
 function withExtensions(doc: Json): Json {
