@@ -27,7 +27,6 @@ describe('email addresses', () => {
       ['first.last+tag@sub.example.org', 'first.last+tag@sub.example.org', 'first.last+tag@sub.example.org'],
       ["o'brien_x-y@mail.example.ie", "o'brien_x-y@mail.example.ie", "o'brien_x-y@mail.example.ie"],
       ['  padded@example.com \n', 'padded@example.com', 'padded@example.com'],
-      ['ünïcødé@exämple.de', 'ünïcødé@exämple.de', 'ünïcødé@exämple.de'],
     ];
     for (const [input, value, normalized] of cases) {
       expect(normalizeEmail(input)).toEqual({ type: 'email_address', value, normalized });
@@ -51,6 +50,9 @@ describe('email addresses', () => {
       'semi;colon@example.com',
       'comma,here@example.com',
       'paren(s)@example.com',
+      // Outside RFC 5322's ASCII dot-atom form, which the Clerk contract's `email` format checks.
+      'ünïcødé@exämple.de',
+      '¡@example.com',
       `${'a'.repeat(250)}@x.com`,
     ];
     for (const input of invalid) {
@@ -63,7 +65,8 @@ describe('email addresses', () => {
 
   it('allows exactly 254 characters and no more', () => {
     const local = 'a'.repeat(64);
-    const fill = (n: number) => `${local}@${'b'.repeat(n - local.length - 1 - 4)}.com`;
+    // Domain labels stay within DNS's 63 characters: three of 50, then the rest.
+    const fill = (n: number) => `${local}@${['b'.repeat(50), 'b'.repeat(50), 'b'.repeat(50), 'b'.repeat(n - local.length - 1 - 4 - 153)].join('.')}.com`;
     expect(fill(254)).toHaveLength(254);
     expect(normalizeEmail(fill(254)).value).toHaveLength(254);
     expect(thrown(() => normalizeEmail(fill(255))).code).toBe('invalid_email');

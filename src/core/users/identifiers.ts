@@ -2,8 +2,10 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DomainError } from '../errors.ts';
 import type { IdentifierType } from './types.ts';
 
-// Deliberately simple: one @, no spaces, a dotted domain. Deliverability is proven by verification, not syntax.
-const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:]{2,}$/;
+// RFC 5322's dot-atom form, ASCII only, as the Clerk contract's `email` format checks it, with a
+// top-level label of two or more characters.
+// Deliverability is proven by verification, not syntax.
+const EMAIL = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])$/i;
 const WEB3 = /^0x[0-9a-fA-F]{40}$/;
 
 export interface NormalizedIdentifier {
