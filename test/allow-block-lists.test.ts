@@ -1,7 +1,8 @@
 import { createClerkClient } from '@clerk/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
-import { assertMatchesSchema, assertMatchesSpec } from './helpers/clerk-spec.ts';
+import { assertMatchesSchema } from './helpers/clerk-spec.ts';
+import { specCall } from './helpers/spec-call.ts';
 
 async function clerkCode(p: Promise<unknown>): Promise<{ status: number; code: string; param?: string }> {
   try {
@@ -16,13 +17,7 @@ describe.each(BACKENDS)('allow- and block-lists (%s)', (backend) => {
   let server: TestServer;
   let clerk: ReturnType<typeof createClerkClient>;
 
-  async function call(method: string, template: string, path: string, json?: unknown) {
-    const res = await server.api(`/v1${path}`, { method, ...(json === undefined ? {} : { json }) });
-    expect(res.headers.get('content-type')).toBe('application/json');
-    const body = (await res.json()) as any;
-    assertMatchesSpec(method, template, res.status, body);
-    return { status: res.status, body };
-  }
+  const call = (method: string, template: string, path: string, json?: unknown) => specCall(server, method, template, path, json);
   const restrict = (allowlist: boolean, blocklist: boolean, extra: Record<string, boolean> = {}) =>
     call('PATCH', '/instance/restrictions', '/instance/restrictions', { allowlist, blocklist, ...extra });
   const pterodactylCreate = (email: string) =>

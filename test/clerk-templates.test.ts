@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStore } from '../src/storage/store.ts';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
-import { assertJsonContentType, assertMatchesSpec } from './helpers/clerk-spec.ts';
 import { type SmtpReceiver, startSmtpReceiver } from './helpers/smtp-receiver.ts';
+import { specCall } from './helpers/spec-call.ts';
 
 type Json = Record<string, any>;
 
@@ -20,13 +20,7 @@ describe.each(BACKENDS)('/v1/templates (%s)', (backend) => {
   });
 
   /** Calls the API and checks the answer against the Clerk spec for that operation. */
-  async function call(method: string, template: string, path: string, json?: unknown): Promise<{ status: number; body: any }> {
-    const res = await server.api(`/v1${path}`, { method, ...(json !== undefined ? { json } : {}) });
-    assertJsonContentType(res);
-    const body = (await res.json()) as Json;
-    assertMatchesSpec(method, template, res.status, body);
-    return { status: res.status, body };
-  }
+  const call = (method: string, template: string, path: string, json?: unknown) => specCall(server, method, template, path, json);
   const one = '/templates/{template_type}/{slug}';
   const enqueue = (m: Parameters<TestServer['app']['services']['outbox']['enqueue']>[1]) =>
     createStore(server.app.database.db).transaction((tx) => server.app.services.outbox.enqueue(tx, m));

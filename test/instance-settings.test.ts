@@ -4,19 +4,13 @@ import { createApp } from '../src/app.ts';
 import { BACKENDS, FAST_HASHING, startServer, TEST_BREACHED, type TestServer } from './helpers/backends.ts';
 import { assertMatchesSpec } from './helpers/clerk-spec.ts';
 import { clerkCode } from './helpers/clerk-errors.ts';
+import { specCall } from './helpers/spec-call.ts';
 
 describe.each(BACKENDS)('instance settings, sign-ups and public endpoints (%s)', (backend) => {
   let server: TestServer;
   let clerk: ReturnType<typeof createClerkClient>;
 
-  async function call(method: string, template: string, path: string, json?: unknown) {
-    const res = await server.api(`/v1${path}`, { method, ...(json === undefined ? {} : { json }) });
-    const text = await res.text();
-    const body = text === '' ? undefined : JSON.parse(text);
-    if (text !== '') expect(res.headers.get('content-type')).toBe('application/json');
-    assertMatchesSpec(method, template, res.status, body);
-    return { status: res.status, body };
-  }
+  const call = (method: string, template: string, path: string, json?: unknown) => specCall(server, method, template, path, json);
 
   beforeAll(async () => {
     server = await startServer(backend);

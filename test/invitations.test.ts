@@ -1,9 +1,10 @@
 import { createClerkClient } from '@clerk/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
-import { assertMatchesSchema, assertMatchesSpec } from './helpers/clerk-spec.ts';
+import { assertMatchesSchema } from './helpers/clerk-spec.ts';
 import { type SmtpReceiver, startSmtpReceiver } from './helpers/smtp-receiver.ts';
 import { clerkCode } from './helpers/clerk-errors.ts';
+import { specCall } from './helpers/spec-call.ts';
 
 /** The link of the last email to `to`, and its token. */
 function linkTo(smtp: SmtpReceiver, to: string, path: string, param: string): { url: URL; token: string } {
@@ -21,13 +22,7 @@ describe.each(BACKENDS)('invitations (%s)', (backend) => {
   let smtp: SmtpReceiver;
   let clerk: ReturnType<typeof createClerkClient>;
 
-  async function call(method: string, template: string, path: string, json?: unknown) {
-    const res = await server.api(`/v1${path}`, { method, ...(json === undefined ? {} : { json }) });
-    expect(res.headers.get('content-type')).toBe('application/json');
-    const body = (await res.json()) as any;
-    assertMatchesSpec(method, template, res.status, body);
-    return { status: res.status, body };
-  }
+  const call = (method: string, template: string, path: string, json?: unknown) => specCall(server, method, template, path, json);
   const mailsTo = (to: string) => smtp.messages.filter((m) => m.rcptTo.some((r) => r.toLowerCase() === to.toLowerCase()));
   const tokenHashes = async (table: 'invitations' | 'organization_invitations') =>
     (await server.app.database.db.selectFrom(table).select('token_hash').execute()).map((r) => r.token_hash);

@@ -1,8 +1,9 @@
 import { createClerkClient } from '@clerk/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
-import { assertMatchesSchema, assertMatchesSpec } from './helpers/clerk-spec.ts';
+import { assertMatchesSchema } from './helpers/clerk-spec.ts';
 import { clerkCode } from './helpers/clerk-errors.ts';
+import { specCall } from './helpers/spec-call.ts';
 
 describe.each(BACKENDS)('organization memberships (%s)', (backend) => {
   let server: TestServer;
@@ -17,11 +18,8 @@ describe.each(BACKENDS)('organization memberships (%s)', (backend) => {
   const add = (organizationId: string, userId: string, role = 'basic_member') => clerk.organizations.createOrganizationMembership({ organizationId, userId, role });
 
   async function call(method: string, template: string, path: string, json?: unknown) {
-    const res = await server.api(`/v1${path}`, { method, json });
-    expect(res.headers.get('content-type')).toBe('application/json');
-    const body = (await res.json()) as any;
-    assertMatchesSpec(method, template, res.status, body);
-    return { status: res.status, body, code: body.errors?.[0]?.code as string | undefined, param: body.errors?.[0]?.meta?.param_name as string | undefined };
+    const { status, body } = await specCall(server, method, template, path, json);
+    return { status, body, code: body.errors?.[0]?.code as string | undefined, param: body.errors?.[0]?.meta?.param_name as string | undefined };
   }
 
   beforeAll(async () => {
