@@ -6,27 +6,19 @@ import type { TemplateOverride } from './message-store.ts';
 import type { Channel, TemplateSlug } from './outbox.ts';
 import { type RenderedMessage, renderTemplate, templateVariables } from './template-engine.ts';
 
-/** A template as it is used: the system default, or the administrator's version of it. */
-export interface Template {
+/**
+ * A template as it is used: the system default, or the administrator's version of it (the
+ * stored override's fields, plus what the default contributes).
+ */
+export interface Template extends TemplateOverride {
   /** Stable across updates and reverts: one template per channel and slug. */
   id: string;
-  channel: Channel;
-  slug: TemplateSlug;
-  name: string;
-  subject: string | null;
-  body: string;
-  markup: string;
-  /** Local part of the From address; null for SMS. */
-  fromEmailName: string | null;
-  deliveredByClerk: boolean;
   requiredVariables: string[];
   availableVariables: string[];
   /** Order within its channel's list. */
   position: number;
   /** True once an administrator changed it; `revert` goes back to the default. */
   customised: boolean;
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 export interface TemplateUpdate {
