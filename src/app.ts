@@ -102,7 +102,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     notify: () => delivery.wake(),
   });
   // Until PUBLIC_URL is set, links point at the address the server actually listens on.
-  const publicUrl = () => config.publicUrl ?? listeningUrl(http) ?? `http://localhost:${config.port}`;
+  // Every user read builds image URLs from it, so the listening address is looked up once.
+  let listening: string | undefined;
+  const publicUrl = () => config.publicUrl ?? (listening ??= listeningUrl(http)) ?? `http://localhost:${config.port}`;
 
   const redirects = createRedirectUrlService({ store, clock, publicUrl });
   const instance = {

@@ -3,7 +3,7 @@ import { DomainError } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { DEFAULT_TEMPLATES, defaultTemplate, SYSTEM_TEMPLATES_AT, type TemplateDefault } from './default-templates.ts';
 import type { TemplateOverride } from './message-store.ts';
-import type { Channel, TemplateSlug } from './outbox.ts';
+import type { Channel } from './outbox.ts';
 import { type RenderedMessage, renderTemplate, templateVariables } from './template-engine.ts';
 
 /**
