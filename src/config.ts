@@ -20,6 +20,14 @@ export interface Config {
   trustProxy: boolean;
   lockoutMinutes: number;
   delivery: DeliveryConfig;
+  /** The OpenID issuer; PUBLIC_URL or the listening address when unset. */
+  issuer?: string;
+  /** Absolute session lifetime, seconds. */
+  sessionMaxSeconds: number;
+  /** Idle session lifetime, seconds: a session unused this long is abandoned. */
+  sessionIdleSeconds: number;
+  /** Lifetime of session tokens (RS256 JWTs), seconds. */
+  sessionTokenSeconds: number;
 }
 
 /** Where emails and SMS go; without SMTP_URL or an SMS provider they are only logged. */
@@ -128,6 +136,15 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) fail('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`, logLevel);
+  const issuer = env.LATCHKEY_ISSUER || undefined;
+  if (issuer) {
+    let ok = false;
+    try {
+      const u = new URL(issuer);
+      ok = ['http:', 'https:'].includes(u.protocol) && !u.search && !u.hash;
+    } catch {}
+    if (!ok) fail('LATCHKEY_ISSUER', 'must be an http(s) URL without query or fragment', issuer);
+  }
   const host = env.HOST || 'localhost';
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) fail('HOST', 'must be a host name or IP address', host);
   return {
@@ -147,5 +164,9 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: bool(env, 'TRUST_PROXY', false),
     lockoutMinutes: int(env, 'LATCHKEY_LOCKOUT_MINUTES', 1, 525_600) ?? 60,
     delivery: deliveryConfig(env),
+    issuer: issuer?.replace(/\/$/, ''),
+    sessionMaxSeconds: int(env, 'LATCHKEY_SESSION_LIFETIME', 60, 31_536_000) ?? 7 * 86_400,
+    sessionIdleSeconds: int(env, 'LATCHKEY_SESSION_IDLE_TIMEOUT', 60, 31_536_000) ?? 7 * 86_400,
+    sessionTokenSeconds: int(env, 'LATCHKEY_SESSION_TOKEN_LIFETIME', 30, 86_400) ?? 60,
   };
 }
