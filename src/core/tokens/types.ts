@@ -21,6 +21,8 @@ export interface SigningKeyService {
   jwks(): Promise<{ keys: PublicJwk[] }>;
   /** `latchkey keys rotate-signing`: a new key signs from now on; the old one stays published until its tokens expire. */
   rotate(): Promise<{ kid: string }>;
+  /** Private JWKs of the published keys, current first: only for the OpenID provider's own signing config. */
+  privateJwks(): Promise<{ keys: Record<string, unknown>[] }>;
 }
 
 export interface SessionTokenService {
@@ -31,4 +33,9 @@ export interface SessionTokenService {
   issue(session: Session, opts?: { expiresInSeconds?: number; azp?: string }): Promise<string>;
   /** A token shaped by a named JWT template; throws `jwt_template_not_found`. */
   issueFromTemplate(session: Session, templateName: string, opts?: { expiresInSeconds?: number }): Promise<string>;
+  /**
+   * Checks a session token's signature against the published keys (RS256 only, known kid), its
+   * issuer and its time claims; throws `session_token_invalid`. Does not look at the session row.
+   */
+  verify(token: string): Promise<{ sid: string; sub: string; claims: Record<string, unknown> }>;
 }
