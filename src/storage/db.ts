@@ -95,6 +95,16 @@ const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
  */
 function preparedStatements(pool: pg.Pool) {
   const wrapped = new WeakSet<pg.PoolClient>();
+  // Hashing a long list query's text on every call showed up in profiles; the shapes are few.
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name) {
+      if (names.size >= 2048) names.clear();
+      names.set(text, (name = `lk_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`));
+    }
+    return name;
+  };
   return {
     async connect() {
       const client = await pool.connect();
@@ -103,7 +113,7 @@ function preparedStatements(pool: pg.Pool) {
         const query = client.query.bind(client) as (...args: unknown[]) => unknown;
         (client as { query: unknown }).query = (text: unknown, values?: unknown) =>
           typeof text === 'string' && PREPARABLE.test(text)
-            ? query({ name: `lk_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`, text, values })
+            ? query({ name: nameOf(text), text, values })
             : query(text, values);
       }
       return client;

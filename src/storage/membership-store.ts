@@ -4,6 +4,26 @@ import type { MembershipFilter } from '../core/organizations/types.ts';
 import { translated } from './db-errors.ts';
 import { MEMBERSHIP_COLUMNS, ORGANIZATION_COLUMNS, escapeLike, toMembership } from './organization-rows.ts';
 import type { Database } from './schema.ts';
+import { compiledShapes } from './compiled-shapes.ts';
+
+/** Membership list and count SQL per filter shape (see compiled-shapes.ts). */
+export const membershipShapes = compiledShapes();
+
+type Term = { kind: 'org' | 'user' | 'users' | 'roles' | 'query'; values: unknown[] };
+
+/** The filter's clauses in order, each with the values it binds: a cache key and the parameters. */
+function membershipTerms(f: MembershipFilter): Term[] {
+  const terms: Term[] = [];
+  if (f.organizationId) terms.push({ kind: 'org', values: [f.organizationId] });
+  if (f.userId) terms.push({ kind: 'user', values: [f.userId] });
+  if (f.userIds?.length) terms.push({ kind: 'users', values: f.userIds });
+  if (f.roles?.length) terms.push({ kind: 'roles', values: f.roles });
+  // users.search is already lowercased (see refreshSearch in user-store.ts).
+  if (f.query) terms.push({ kind: 'query', values: [`%${escapeLike(f.query.toLowerCase())}%`] });
+  return terms;
+}
+
+const shapeOf = (terms: Term[]) => terms.map((t) => `${t.kind}:${t.values.length}`).join(',');
 
 /** The memberships repository: each read joins the organization, the role and the user. */
 export function createMembershipStore(db: Kysely<Database>): MembershipStore {
@@ -14,14 +34,15 @@ export function createMembershipStore(db: Kysely<Database>): MembershipStore {
       .innerJoin('organization_roles as r', 'r.key', 'm.role')
       .innerJoin('users as u', 'u.id', 'm.user_id');
 
-  function filtered<Q>(qb: Q, f: MembershipFilter): Q {
+  function filtered<Q>(qb: Q, terms: Term[]): Q {
     let q = qb as any;
-    if (f.organizationId) q = q.where('m.organization_id', '=', f.organizationId);
-    if (f.userId) q = q.where('m.user_id', '=', f.userId);
-    if (f.userIds?.length) q = q.where('m.user_id', 'in', f.userIds);
-    if (f.roles?.length) q = q.where('m.role', 'in', f.roles);
-    // users.search is already lowercased (see refreshSearch in user-store.ts).
-    if (f.query) q = q.where('u.search', 'like', `%${escapeLike(f.query.toLowerCase())}%`);
+    for (const { kind, values } of terms) {
+      if (kind === 'org') q = q.where('m.organization_id', '=', values[0]);
+      else if (kind === 'user') q = q.where('m.user_id', '=', values[0]);
+      else if (kind === 'users') q = q.where('m.user_id', 'in', values);
+      else if (kind === 'roles') q = q.where('m.role', 'in', values);
+      else q = q.where('u.search', 'like', values[0]);
+    }
     return q;
   }
 
@@ -37,12 +58,11 @@ export function createMembershipStore(db: Kysely<Database>): MembershipStore {
     list: (filter, order, page) =>
       translated(async () => {
         const column = order.field === 'created_at' ? 'm.created_at' : (`u.${order.field}` as const);
-        const rows = await filtered(select(), filter)
-          .orderBy(column, order.direction)
-          .orderBy('m.id', order.direction)
-          .limit(page.limit)
-          .offset(page.offset)
-          .execute();
+        const terms = membershipTerms(filter);
+        const key = `list|${order.field}|${order.direction}|${shapeOf(terms)}`;
+        const { rows } = await membershipShapes.execute(db, key, [...terms.flatMap((t) => t.values), page.limit, page.offset], () =>
+          filtered(select(), terms).orderBy(column, order.direction).orderBy('m.id', order.direction).limit(page.limit).offset(page.offset),
+        );
         return rows.map(toMembership);
       }),
 
@@ -52,8 +72,11 @@ export function createMembershipStore(db: Kysely<Database>): MembershipStore {
         const base = filter.query
           ? db.selectFrom('organization_memberships as m').innerJoin('users as u', 'u.id', 'm.user_id')
           : db.selectFrom('organization_memberships as m');
-        const row = await filtered(base.select((eb) => eb.fn.countAll().as('n')), filter).executeTakeFirstOrThrow();
-        return Number((row as { n: string | number }).n);
+        const terms = membershipTerms(filter);
+        const { rows } = await membershipShapes.execute(db, `count|${shapeOf(terms)}`, terms.flatMap((t) => t.values), () =>
+          filtered(base.select((eb) => eb.fn.countAll().as('n')), terms),
+        );
+        return Number((rows[0] as { n: string | number }).n);
       }),
 
     countWithPermission: (organizationId, permission, exceptUserId) =>

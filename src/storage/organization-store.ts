@@ -4,6 +4,10 @@ import type { OrganizationFilter } from '../core/organizations/types.ts';
 import { translated } from './db-errors.ts';
 import { ORGANIZATION_COLUMNS, escapeLike, toOrganization } from './organization-rows.ts';
 import type { Database } from './schema.ts';
+import { compiledShapes } from './compiled-shapes.ts';
+
+/** Reads by one key, compiled once (the memberships routes read the organization first). */
+const byKey = compiledShapes(8);
 
 const PATCH_COLUMNS: Record<Exclude<keyof OrganizationPatch, 'updatedAt'>, string> = {
   name: 'name',
@@ -52,8 +56,8 @@ export function createOrganizationStore(db: Kysely<Database>): OrganizationStore
   return {
     findById: (id) =>
       translated(async () => {
-        const row = await select().where('o.id', '=', id).executeTakeFirst();
-        return row ? toOrganization(row) : null;
+        const { rows } = await byKey.execute(db, 'id', [id], () => select().where('o.id', '=', id));
+        return rows[0] ? toOrganization(rows[0]) : null;
       }),
 
     findBySlug: (slug) =>

@@ -129,56 +129,117 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Adds the WHERE clauses of a user filter; values arrive already normalised by the core. */
-export function applyUserFilter<O>(qb: SelectQueryBuilder<Database, 'users', O>, f: UserFilter) {
-  // A user marked for deletion is already gone for every list and count.
-  qb = qb.where('users.deletion_requested_at', 'is', null);
-  const byIdentifier = (type: IdentifierType, values?: string[]) => {
-    if (!values?.length) return;
-    qb = qb.where('users.id', 'in', (eb) =>
-      eb.selectFrom('identifiers').select('identifiers.user_id').where('identifiers.type', '=', type).where('identifiers.normalized', 'in', values),
-    );
+/**
+ * A user filter as an ordered list of terms, each with the values its clause binds, in the order
+ * the clause binds them. `applyUserFilter` builds SQL from the terms, and the terms alone give a
+ * cache key (their kinds and sizes) and the query's parameters, so a repeated query shape skips
+ * the query builder entirely (see `CompiledShapes`).
+ */
+export type FilterTerm = { kind: string; values: unknown[] };
+
+export function userFilterTerms(f: UserFilter): FilterTerm[] {
+  const terms: FilterTerm[] = [];
+  const add = (kind: string, values: unknown[] | undefined) => {
+    if (values?.length) terms.push({ kind, values });
   };
+  // The identifier type is bound as a parameter too, ahead of the values.
+  const byIdentifier = (type: IdentifierType, values?: string[]) => values?.length && add(type, [type, ...values]);
   byIdentifier('email_address', f.emailAddresses);
   byIdentifier('phone_number', f.phoneNumbers);
   byIdentifier('web3_wallet', f.web3Wallets);
-  if (f.usernames?.length) qb = qb.where(sql`lower(users.username)`, 'in', f.usernames);
-  if (f.externalIds?.include.length) qb = qb.where('users.external_id', 'in', f.externalIds.include);
-  if (f.externalIds?.exclude.length) {
-    const ex = f.externalIds.exclude;
-    qb = qb.where((eb) => eb.or([eb('users.external_id', 'is', null), eb('users.external_id', 'not in', ex)]));
-  }
-  if (f.userIds?.include.length) qb = qb.where('users.id', 'in', f.userIds.include);
-  if (f.userIds?.exclude.length) qb = qb.where('users.id', 'not in', f.userIds.exclude);
-  const members = (orgs: string[]) => (eb: ExpressionBuilder<Database, 'users'>) =>
-    eb.selectFrom('organization_memberships').select('organization_memberships.user_id').where('organization_memberships.organization_id', 'in', orgs);
-  if (f.organizationIds?.include.length) qb = qb.where('users.id', 'in', members(f.organizationIds.include));
-  if (f.organizationIds?.exclude.length) qb = qb.where('users.id', 'not in', members(f.organizationIds.exclude));
+  add('usernames', f.usernames);
+  add('external_in', f.externalIds?.include);
+  add('external_out', f.externalIds?.exclude);
+  add('ids_in', f.userIds?.include);
+  add('ids_out', f.userIds?.exclude);
+  add('orgs_in', f.organizationIds?.include);
+  add('orgs_out', f.organizationIds?.exclude);
   // The search text leaves out ids' shared `user_` prefix; a query for a whole id drops it too.
   const query = f.query?.toLowerCase().replace(/^user_/, '');
-  if (query) qb = qb.where('users.search', 'like', `%${escapeLike(query)}%`);
-  if (f.uuids?.length) qb = qb.where('users.uuid', 'in', f.uuids);
-  if (f.usernameContains) qb = qb.where(sql`lower(users.username)`, 'like', `%${escapeLike(f.usernameContains.toLowerCase())}%`);
-  if (f.emailContains) {
-    const pattern = `%${escapeLike(f.emailContains.toLowerCase())}%`;
-    qb = qb.where('users.id', 'in', (eb) =>
-      eb.selectFrom('identifiers').select('identifiers.user_id').where('identifiers.type', '=', 'email_address').where('identifiers.normalized', 'like', pattern),
-    );
+  if (query) add('query', [`%${escapeLike(query)}%`]);
+  add('uuids', f.uuids);
+  if (f.usernameContains) add('username_like', [`%${escapeLike(f.usernameContains.toLowerCase())}%`]);
+  if (f.emailContains) add('email_like', ['email_address', `%${escapeLike(f.emailContains.toLowerCase())}%`]);
+  // `search` leaves out ids' `user_` prefix (see searchText); the external id is matched whole.
+  if (f.text) add('text', [`%${escapeLike(f.text.replace(/^user_/, ''))}%`, `%${escapeLike(f.text)}%`]);
+  if (f.tenantId) add('tenant', [f.tenantId, true]);
+  if (f.after) add('after', [f.after.createdAt, f.after.id]);
+  return terms;
+}
+
+/** The cache key of a filter's SQL: which terms, with how many values each. */
+export function termsShape(terms: FilterTerm[]): string {
+  return terms.map((t) => `${t.kind}:${t.values.length}`).join(',');
+}
+
+/** Adds the WHERE clauses of a user filter; values arrive already normalised by the core. */
+export function applyUserFilter<O>(qb: SelectQueryBuilder<Database, 'users', O>, f: UserFilter | FilterTerm[]) {
+  const terms = Array.isArray(f) ? f : userFilterTerms(f);
+  // A user marked for deletion is already gone for every list and count.
+  qb = qb.where('users.deletion_requested_at', 'is', null);
+  const members = (orgs: string[]) => (eb: ExpressionBuilder<Database, 'users'>) =>
+    eb.selectFrom('organization_memberships').select('organization_memberships.user_id').where('organization_memberships.organization_id', 'in', orgs);
+  for (const { kind, values } of terms) {
+    const v = values as string[];
+    switch (kind) {
+      case 'email_address':
+      case 'phone_number':
+      case 'web3_wallet':
+        qb = qb.where('users.id', 'in', (eb) =>
+          eb.selectFrom('identifiers').select('identifiers.user_id').where('identifiers.type', '=', kind).where('identifiers.normalized', 'in', v.slice(1)),
+        );
+        break;
+      case 'usernames':
+        qb = qb.where(sql`lower(users.username)`, 'in', v);
+        break;
+      case 'external_in':
+        qb = qb.where('users.external_id', 'in', v);
+        break;
+      case 'external_out':
+        qb = qb.where((eb) => eb.or([eb('users.external_id', 'is', null), eb('users.external_id', 'not in', v)]));
+        break;
+      case 'ids_in':
+        qb = qb.where('users.id', 'in', v);
+        break;
+      case 'ids_out':
+        qb = qb.where('users.id', 'not in', v);
+        break;
+      case 'orgs_in':
+        qb = qb.where('users.id', 'in', members(v));
+        break;
+      case 'orgs_out':
+        qb = qb.where('users.id', 'not in', members(v));
+        break;
+      case 'query':
+        qb = qb.where('users.search', 'like', v[0]);
+        break;
+      case 'uuids':
+        qb = qb.where('users.uuid', 'in', v);
+        break;
+      case 'username_like':
+        qb = qb.where(sql`lower(users.username)`, 'like', v[0]);
+        break;
+      case 'email_like':
+        qb = qb.where('users.id', 'in', (eb) =>
+          eb.selectFrom('identifiers').select('identifiers.user_id').where('identifiers.type', '=', 'email_address').where('identifiers.normalized', 'like', v[1]),
+        );
+        break;
+      case 'text':
+        qb = qb.where((eb) => eb.or([eb('users.search', 'like', v[0]), eb(sql`lower(users.external_id)`, 'like', v[1])]));
+        break;
+      case 'tenant':
+        qb = qb.where('users.id', 'in', (eb) =>
+          eb.selectFrom('organization_memberships').select('organization_memberships.user_id').where('organization_memberships.organization_id', '=', v[0]).where('organization_memberships.tenant_link', '=', values[1] as boolean),
+        );
+        break;
+      case 'after':
+        // Row comparison, so the (created_at, id) index serves the keyset page directly.
+        qb = qb.where(sql<boolean>`(users.created_at, users.id) > (${values[0]}, ${values[1]})`);
+        break;
+      default:
+        throw new Error(`unknown user filter term ${kind}`);
+    }
   }
-  if (f.text) {
-    // `search` leaves out ids' `user_` prefix (see searchText); the external id is matched whole.
-    const inSearch = `%${escapeLike(f.text.replace(/^user_/, ''))}%`;
-    const inExternalId = `%${escapeLike(f.text)}%`;
-    qb = qb.where((eb) => eb.or([eb('users.search', 'like', inSearch), eb(sql`lower(users.external_id)`, 'like', inExternalId)]));
-  }
-  if (f.tenantId) {
-    const tenant = f.tenantId;
-    qb = qb.where('users.id', 'in', (eb) =>
-      eb.selectFrom('organization_memberships').select('organization_memberships.user_id').where('organization_memberships.organization_id', '=', tenant).where('organization_memberships.tenant_link', '=', true),
-    );
-  }
-  // Row comparison, so the (created_at, id) index serves the keyset page directly.
-  if (f.after) qb = qb.where(sql<boolean>`(users.created_at, users.id) > (${f.after.createdAt}, ${f.after.id})`);
   return qb;
 }
 

@@ -3,7 +3,8 @@ import type { UserStore } from '../core/users/user-store.ts';
 import type { Identifier } from '../core/users/types.ts';
 import { translated } from './db-errors.ts';
 import type { Database } from './schema.ts';
-import { applyUserFilter, identifierRow, patchColumns, searchText, SEARCH_SQL, toUser, userColumns } from './user-rows.ts';
+import { compiledShapes } from './compiled-shapes.ts';
+import { applyUserFilter, identifierRow, patchColumns, searchText, SEARCH_SQL, termsShape, toUser, userColumns, userFilterTerms } from './user-rows.ts';
 
 /**
  * The read by primary key is the hottest query there is: it is compiled once, not rebuilt by the
@@ -12,6 +13,8 @@ import { applyUserFilter, identifierRow, patchColumns, searchText, SEARCH_SQL, t
 let byIdQuery: CompiledQuery | undefined;
 /** The same for the other unique keys (Pterodactyl reads users by numeric id on its hot path). */
 const byKeyQueries = new Map<string, CompiledQuery>();
+/** List and count SQL per filter shape (see compiled-shapes.ts). */
+export const userListShapes = compiledShapes();
 
 /** The users repository over Kysely; every call translates database errors to domain errors. */
 export function createUserStore(db: Kysely<Database>): UserStore {
@@ -44,27 +47,34 @@ export function createUserStore(db: Kysely<Database>): UserStore {
 
     list: (filter, order, page) =>
       translated(async () => {
+        const terms = userFilterTerms(filter);
+        const key = `list|${order.field}|${order.direction}|${termsShape(terms)}`;
+        const parameters = [...terms.flatMap((t) => t.values), page.limit, page.offset];
         // Pick the page's ids first, then fold identifiers into those rows only: with a large
         // OFFSET the skipped rows must not each pay for the identifiers subquery.
-        const ids = applyUserFilter(db.selectFrom('users').select(['users.id', `users.${order.field} as sort_key`]), filter)
-          .orderBy(`users.${order.field}`, order.direction)
-          .orderBy('users.id', order.direction)
-          .limit(page.limit)
-          .offset(page.offset);
-        const rows = await db
-          .selectFrom(ids.as('page'))
-          .innerJoin('users', 'users.id', 'page.id')
-          .select((eb) => userColumns(eb as never))
-          .orderBy('page.sort_key', order.direction)
-          .orderBy('page.id', order.direction)
-          .execute();
+        const { rows } = await userListShapes.execute(db, key, parameters, () => {
+          const ids = applyUserFilter(db.selectFrom('users').select(['users.id', `users.${order.field} as sort_key`]), terms)
+            .orderBy(`users.${order.field}`, order.direction)
+            .orderBy('users.id', order.direction)
+            .limit(page.limit)
+            .offset(page.offset);
+          return db
+            .selectFrom(ids.as('page'))
+            .innerJoin('users', 'users.id', 'page.id')
+            .select((eb) => userColumns(eb as never))
+            .orderBy('page.sort_key', order.direction)
+            .orderBy('page.id', order.direction);
+        });
         return rows.map(toUser);
       }),
 
     count: (filter) =>
       translated(async () => {
-        const row = await applyUserFilter(db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')), filter).executeTakeFirstOrThrow();
-        return Number(row.n);
+        const terms = userFilterTerms(filter);
+        const { rows } = await userListShapes.execute(db, `count|${termsShape(terms)}`, terms.flatMap((t) => t.values), () =>
+          applyUserFilter(db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')), terms),
+        );
+        return Number((rows[0] as { n: unknown }).n);
       }),
 
     insert: (u, identifiers = []) =>
