@@ -63,6 +63,8 @@ export interface CreateMeasure {
   gateConcurrency: number;
 }
 
+import type { ServerMemory } from './server-memory.ts';
+
 export interface MemoryPoint {
   when: string;
   rssMb: number;
@@ -98,6 +100,8 @@ export interface ReportInput {
   reads: ReadMeasure[];
   create: CreateMeasure;
   memory: MemoryPoint[];
+  /** Latchkey alone in its own process: the memory verdict's source. */
+  serverMemory?: ServerMemory;
   peakRssMb: number;
   baselineRssCostMb: number;
   plans: string;
@@ -147,7 +151,7 @@ export function renderResults(r: ReportInput): string {
     `- Reads: ${s.warmup} s warm-up of each server, then ${s.rounds} rounds of baseline ${s.seconds} s, Latchkey ${s.seconds} s, alternating. Reported: the **mean** over rounds of each side (2xx req/s, and p99), ratio of the means. The cross-check table adds other estimators, because other work on a shared machine makes single rounds noisy. Latencies are computed from autocannon's per-response timings (sub-ms); autocannon's own whole-ms p99 is shown for cross-checking.`,
     `- Create-user: POST /v1/users with a fresh email and a random 20-character password. Baseline: raw \`@node-rs/argon2\` \`hash\` (m=19456, t=2, p=1) with ${r.create.connections} calls in flight (the same concurrency as the HTTP connections), in this process; ${s.createRounds} alternating raw and Latchkey rounds, ratio of the means.`,
     '- CPU per request: user+system CPU of this process (both servers; only one is loaded at a time) and of the PostgreSQL backends of the scratch database (from /proc), divided by 2xx responses. With everything on the same cores, this is what decides throughput.',
-    '- Memory: RSS of the benchmark process, which also holds the baseline server and its pool (their cost is measured below) and the raw-hashing runs. V8 sizes its heap by heuristics, so this varies by tens of MB between runs; Latchkey alone in its own process is not smaller.',
+    '- Memory: the verdict is the RSS of Latchkey alone in its own process (bench/server-process.ts), started with the V8 flags of `npm start` and releasing its boot memory as `latchkey serve` does, taken right after a read, list and create-user load against it. The benchmark process\'s own RSS (both servers, autocannon bookkeeping, raw hashing) is listed too, for reference.',
     ...r.method,
     '',
   );
@@ -170,6 +174,11 @@ export function renderResults(r: ReportInput): string {
   }
   L.push('');
   L.push('## Memory', '');
+  if (r.serverMemory) {
+    L.push(`Latchkey in its own process (V8 flags \`${r.serverMemory.flags.join(' ')}\`):`, '', '| when | RSS | heap used / total |', '|---|---|---|');
+    for (const p of r.serverMemory.points) L.push(`| ${p.when} | ${fmt.mb(p.rssMb)} | ${fmt.mb(p.heapUsedMb)} / ${fmt.mb(p.heapTotalMb)} |`);
+    L.push('', 'The benchmark process (both servers, autocannon bookkeeping, raw hashing):', '');
+  }
   L.push('| when | RSS | heap used | external |', '|---|---|---|---|');
   for (const p of r.memory) L.push(`| ${p.when} | ${fmt.mb(p.rssMb)} | ${fmt.mb(p.heapUsedMb)} | ${fmt.mb(p.externalMb)} |`);
   L.push('', `Peak RSS of the process over the whole run: ${fmt.mb(r.peakRssMb)}. Starting the baseline server and its pool added ${fmt.mb(r.baselineRssCostMb)} RSS.`, '');

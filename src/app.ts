@@ -7,6 +7,9 @@ import { createPasswordHasher, DEFAULT_HASHING, type HashingOptions, type Passwo
 import { createMfaService } from './core/credentials/mfa.ts';
 import { secretBox } from './core/crypto/secret-box.ts';
 import { createSecretKeyService } from './core/keys/secret-keys.ts';
+import { createSigningKeys } from './core/tokens/signing-keys.ts';
+import { createJwtTemplateService } from './core/tokens/jwt-templates.ts';
+import { createSessionTokenService, MAX_SESSION_TOKEN_SECONDS } from './core/tokens/session-tokens.ts';
 import { loadEncryptionKey } from './encryption-key.ts';
 import { createIdentifierService } from './core/users/identifier-service.ts';
 import { createProfileImageService } from './core/users/profile-images.ts';
@@ -14,12 +17,19 @@ import { createMembershipService } from './core/organizations/membership-service
 import { createOrganizationService } from './core/organizations/organization-service.ts';
 import { createTenantLinkService } from './core/organizations/tenant-links.ts';
 import { createUserService } from './core/users/user-service.ts';
+import { createSessionService } from './core/sessions/session-service.ts';
+import type { RevocationReason } from './core/sessions/types.ts';
 import { createAccessListService, createSignUpRestrictions } from './core/instance/access-lists.ts';
 import { createInstanceSettings } from './core/instance/instance-settings.ts';
 import { createRedirectUrlService } from './core/instance/redirect-urls.ts';
+import { createOAuthApplicationService } from './core/oauth/oauth-applications.ts';
+import { createOidc } from './oidc/index.ts';
 import { createInvitationService } from './core/invitations/invitation-service.ts';
 import { createOrganizationInvitationService } from './core/invitations/organization-invitation-service.ts';
 import { createSignUpService } from './core/sign-ups/sign-up-service.ts';
+import { createSignUpFlow } from './core/sign-ups/sign-up-flow.ts';
+import { createSignInService, type SignInLimits } from './core/sign-in/sign-in-service.ts';
+import { createActorTokenService, createSignInTokenService } from './core/sign-in-tokens/ticket-service.ts';
 import { createOutboxService, localPart } from './core/delivery/outbox-service.ts';
 import { createTemplateService } from './core/delivery/template-service.ts';
 import { createTransports } from './delivery/create-transports.ts';
@@ -54,6 +64,8 @@ export interface AppOverrides {
   delivery?: { autoStart?: boolean; options?: Partial<WorkerOptions>; log?: DeliveryLog };
   /** `autoStart: false` leaves asynchronous user deletions to `app.deletions.runOnce()`. */
   deletions?: { autoStart?: boolean; options?: Partial<DeletionWorkerOptions> };
+  /** Tests lower the hosted sign-in's rate limits to reach them quickly. */
+  signInLimits?: Partial<SignInLimits>;
 }
 
 /** Opens storage and brings the schema up to date. */
@@ -85,7 +97,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   const mfa = createMfaService({ store, clock, box, issuer: config.publicUrl ? new URL(config.publicUrl).host : 'Latchkey' });
   const settings = createInstanceSettings({ store, clock });
   const restrictions = createSignUpRestrictions({ store, settings });
-  const users = createUserService({ store, clock, hasher, breached, rules, lockout, mfa, restrictions, onDeletionRequested: () => deletions.wake() });
+  const sessions = createSessionService({ store, clock, lifetimes: { maxSeconds: config.sessionMaxSeconds, idleSeconds: config.sessionIdleSeconds } });
+  // Ban, lock, delete and password resets end the user's sessions (and, through the sessions'
+  // listeners, what the OpenID provider holds), once the change itself has committed.
+  const onSecurityEvent = async (userId: string, reason: RevocationReason) => {
+    await sessions.revokeAllForUser(userId, reason);
+  };
+  const users = createUserService({ store, clock, hasher, breached, rules, lockout, mfa, restrictions, onDeletionRequested: () => deletions.wake(), onSecurityEvent });
   const identifiers = createIdentifierService({ store, clock, rules });
   const secretKeys = createSecretKeyService({ store, clock });
   const profileImages = createProfileImageService({ store, clock });
@@ -105,8 +123,30 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   // Every user read builds image URLs from it, so the listening address is looked up once.
   let listening: string | undefined;
   const publicUrl = () => config.publicUrl ?? (listening ??= listeningUrl(http)) ?? `http://localhost:${config.port}`;
+  // Session tokens: the issuer is read per token, since without PUBLIC_URL it is known only once listening.
+  const issuer = () => config.issuer ?? publicUrl();
+  const signingKeys = createSigningKeys({ store, clock, box, maxSessionTokenSeconds: Math.max(config.sessionTokenSeconds, MAX_SESSION_TOKEN_SECONDS) });
+  const jwtTemplates = createJwtTemplateService({ store, clock, box });
+  const sessionTokens = createSessionTokenService({ keys: signingKeys, templates: jwtTemplates, store, clock, issuer, lifetimeSeconds: config.sessionTokenSeconds });
 
-  const redirects = createRedirectUrlService({ store, clock, publicUrl });
+  const oauthApplications = createOAuthApplicationService({ store, clock });
+  const redirects = createRedirectUrlService({ store, clock, publicUrl, callbackUrls: () => oauthApplications.callbackUrls() });
+  const oidc = createOidc({
+    db: database.db,
+    clock,
+    apps: oauthApplications,
+    users,
+    sessions,
+    signingKeys,
+    issuer,
+    configuredIssuer: config.issuer ?? config.publicUrl,
+    publicUrl,
+    encryptionKey,
+    sessionMaxSeconds: config.sessionMaxSeconds,
+    secureCookies: (config.publicUrl ?? '').startsWith('https:'),
+    trustProxy: config.trustProxy,
+    onServerError: (e) => http.log.error({ err: e }, 'OpenID provider error'),
+  });
   const instance = {
     settings,
     restrictions,
@@ -131,7 +171,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     lockout,
     linkBase: () => `${publicUrl()}/reset-password`,
     onBackgroundError: (e) => http.log.error({ err: e }, 'password reset request failed'),
+    onSecurityEvent,
   });
+  // An address that already has an account gets the reset email instead of a sign-up code.
+  const signIn = createSignInService({ store, clock, hasher, users, mfa, outbox, limiter, lockout, limits: overrides.signInLimits });
+  const signInTokens = createSignInTokenService({ store, clock, publicUrl });
+  const actorTokens = createActorTokenService({ store, clock, publicUrl });
+  const signUpFlow = createSignUpFlow({ store, clock, outbox, hasher, breached, limiter, restrictions, createUser: users.create, notifyExistingAccount: (email, ip) => passwordReset.request(email, ip) });
 
   // A fresh instance needs one key to be usable at all; it is shown once, by the caller.
   let firstKey: string | undefined;
@@ -143,7 +189,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     version: pkg.version,
     trustProxy: config.trustProxy,
     dialects: [
-      { prefix: '/v1', plugin: clerkDialect({ users, identifiers, secretKeys, profileImages, publicUrl, clock, mfa, outbox, templates, organizations, memberships, instance, passwordReset }), errorHandler: clerkErrorHandler },
+      { prefix: '/v1', plugin: clerkDialect({ users, sessions, identifiers, secretKeys, profileImages, publicUrl, clock, mfa, outbox, templates, organizations, memberships, instance, passwordReset, signInTokens, actorTokens, tokens: { sessions, sessionTokens, signingKeys, jwtTemplates }, oauth: { applications: oauthApplications, issuer, verifyAdminToken: oidc.verifyAdminToken } }), errorHandler: clerkErrorHandler },
       {
         prefix: '/compat/pterodactyl/api/application',
         // The panel mails a set-password link to accounts made without a password; a reset does that.
@@ -158,7 +204,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
     ],
   });
   registerImageRoute(http, profileImages);
-  await registerPages(http, { passwordReset, verification, secureCookies: (config.publicUrl ?? '').startsWith('https:') });
+  const secureCookies = (config.publicUrl ?? '').startsWith('https:');
+  await registerPages(http, {
+    passwordReset,
+    verification,
+    secureCookies,
+    signIn: { signIn, signInTokens, actorTokens, sessions, users, redirects, secureCookies, cookieMaxAgeSeconds: config.sessionMaxSeconds },
+    signUp: { signUps: signUpFlow, invitations: instance.invitations, organizationInvitations: instance.organizationInvitations, redirects, sessions, secureCookies, cookieMaxAgeSeconds: config.sessionMaxSeconds },
+  });
+  await oidc.register(http);
   const deliveryLog = overrides.delivery?.log ?? http.log.child({ component: 'delivery' });
   const delivery = createOutboxWorker({ store, clock, transports: createTransports(config.delivery, deliveryLog), log: deliveryLog, options: overrides.delivery?.options });
   if (overrides.delivery?.autoStart !== false) delivery.start();
@@ -168,7 +222,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
   return {
     http,
     database,
-    services: { users, identifiers, secretKeys, hasher, profileImages, mfa, outbox, templates, organizations, memberships, tenantLinks, verification, passwordReset, ...instance },
+    services: { users, sessions, identifiers, secretKeys, hasher, profileImages, mfa, outbox, templates, organizations, memberships, tenantLinks, verification, passwordReset, signUpFlow, signIn, signInTokens, actorTokens, signingKeys, sessionTokens, jwtTemplates, oauthApplications, oidc, ...instance },
     delivery,
     deletions,
     firstKey,
@@ -178,6 +232,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}) {
       await delivery.stop();
       await deletions.stop();
       await redis?.close();
+      await oidc.settle();
       await database.close();
     },
   };

@@ -4,7 +4,12 @@ import { systemClock } from './core/clock.ts';
 import { isDomainError } from './core/errors.ts';
 import { createSecretKeyService } from './core/keys/secret-keys.ts';
 import { outboxCommand } from './delivery/outbox-cli.ts';
+import { releaseBootMemory } from './memory.ts';
 import { createStore } from './storage/store.ts';
+import { secretBox } from './core/crypto/secret-box.ts';
+import { MAX_SESSION_TOKEN_SECONDS } from './core/tokens/session-tokens.ts';
+import { createSigningKeys } from './core/tokens/signing-keys.ts';
+import { loadEncryptionKey } from './encryption-key.ts';
 
 const USAGE = `Usage: latchkey <command>
 
@@ -13,6 +18,7 @@ const USAGE = `Usage: latchkey <command>
   keys create [name]    create an instance secret key; it is printed once
   keys list             list secret keys (never the keys themselves)
   keys revoke <id>      revoke a secret key
+  keys rotate-signing   new session-token signing key; the old one stays in JWKS until its tokens expire
   outbox list [n]       show the n most recent emails and SMS (default 20), with bodies
 `;
 
@@ -24,6 +30,7 @@ async function serve() {
     process.stdout.write(`\nNo secret key existed, so one was created. It is shown only this once:\n\n  ${app.firstKey}\n\n`);
   }
   const address = await app.http.listen({ port: config.port, host: config.host });
+  releaseBootMemory();
   process.stdout.write(`Latchkey listening on ${address} (${app.database.kind}); API docs at ${address}/docs\n`);
   const stop = async () => {
     await app.close();
@@ -49,6 +56,12 @@ async function keys(args: string[]) {
     } else if (sub === 'revoke' && arg) {
       await service.revoke(arg);
       process.stdout.write(`revoked ${arg}\n`);
+    } else if (sub === 'rotate-signing' && !arg) {
+      // The private key is sealed with the same encryption key the server uses, so it can open it.
+      const box = secretBox(await loadEncryptionKey(config.encryptionKey, config.dataDir));
+      const maxSessionTokenSeconds = Math.max(config.sessionTokenSeconds, MAX_SESSION_TOKEN_SECONDS);
+      const { kid } = await createSigningKeys({ store: createStore(database.db), clock: systemClock, box, maxSessionTokenSeconds }).rotate();
+      process.stdout.write(`${kid}\n`);
     } else {
       process.stderr.write(USAGE);
       process.exitCode = 2;

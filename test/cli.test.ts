@@ -136,6 +136,17 @@ describe('latchkey CLI', () => {
     expect(lines(result.stderr)).toEqual(['latchkey: No active secret key key_doesnotexist']);
   });
 
+  it('keys rotate-signing prints a new signing key id each time and nothing secret', async () => {
+    const first = await run(['keys', 'rotate-signing']);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    const second = await run(['keys', 'rotate-signing']);
+    expect(second.code).toBe(0);
+    const [a, b] = [lines(first.stdout), lines(second.stdout)];
+    expect(a).toEqual([expect.stringMatching(/^[A-Za-z0-9_-]{43}$/)]);
+    expect(b).toEqual([expect.stringMatching(/^[A-Za-z0-9_-]{43}$/)]);
+    expect(b[0]).not.toBe(a[0]);
+  }, 240_000);
+
   it('an unknown command prints the usage and exits 2', async () => {
     const result = await run(['frobnicate']);
     expect(result.code).toBe(2);

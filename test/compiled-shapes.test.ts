@@ -35,7 +35,8 @@ const FILTERS: UserFilter[] = [
 describe('compiled list shapes (pglite)', () => {
   let db: DatabaseHandle;
   beforeAll(async () => {
-    db = await openStorage(loadConfig({ LATCHKEY_DATA_DIR: 'memory://' }));
+    // loadConfig resolves the data folder to a path; memory:// must reach PGlite as it is.
+    db = await openStorage({ ...loadConfig({}), dataDir: 'memory://' });
   });
   afterAll(() => db.close());
 
@@ -57,7 +58,8 @@ describe('compiled list shapes (pglite)', () => {
 describe('compiled membership shapes (pglite)', () => {
   let db: DatabaseHandle;
   beforeAll(async () => {
-    db = await openStorage(loadConfig({ LATCHKEY_DATA_DIR: 'memory://' }));
+    // loadConfig resolves the data folder to a path; memory:// must reach PGlite as it is.
+    db = await openStorage({ ...loadConfig({}), dataDir: 'memory://' });
   });
   afterAll(() => db.close());
 
@@ -69,9 +71,9 @@ describe('compiled membership shapes (pglite)', () => {
       [{ organizationId: 'org_1' }, 'org:1'],
       [{ userId: 'user_1' }, 'user:1'],
       [{ organizationId: 'org_1', userIds: ['user_1', 'user_2'], roles: ['org:admin'], query: 'Al_' }, 'org:1,users:2,roles:1,query:1'],
-    ] as const) {
-      await store.memberships.list(filter, order, { limit: 10, offset: 0 });
-      await store.memberships.count(filter);
+    ] as [Record<string, unknown>, string][]) {
+      await store.memberships.list(filter as never, order, { limit: 10, offset: 0 });
+      await store.memberships.count(filter as never);
       expect(membershipShapes.isCached(`list|created_at|desc|${shape}`), shape).toBe(true);
       expect(membershipShapes.isCached(`count|${shape}`), shape).toBe(true);
     }

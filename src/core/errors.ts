@@ -68,6 +68,20 @@ export const ERROR_CODES = [
   'redirect_url_not_allowed',
   'sign_up_not_found',
   'sign_up_not_pending',
+  'oauth_application_not_found',
+  'sign_in_token_not_found',
+  'sign_in_token_not_pending',
+  'sign_in_token_invalid',
+  'actor_token_not_found',
+  'actor_token_not_pending',
+  'actor_token_invalid',
+  'session_not_found',
+  'session_not_active',
+  'client_not_found',
+  'user_banned',
+  'session_token_invalid',
+  'jwt_template_not_found',
+  'jwt_template_name_exists',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

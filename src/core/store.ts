@@ -11,6 +11,11 @@ import type { AccessListStore } from './instance/access-lists.ts';
 import type { RedirectUrlStore } from './instance/redirect-urls.ts';
 import type { InstanceSettingsStore } from './instance/settings-store.ts';
 import type { SignUpStore } from './sign-ups/sign-up-service.ts';
+import type { SessionStore } from './sessions/session-store.ts';
+import type { OAuthApplicationStore } from './oauth/oauth-applications.ts';
+import type { ActorTokenStore, SignInTokenStore } from './sign-in-tokens/types.ts';
+import type { SignUpCodeStore } from './sign-ups/sign-up-code-store.ts';
+import type { JwtTemplateStore, SigningKeyStore } from './tokens/token-store.ts';
 
 /** A domain event, written to the outbox in the same transaction as the change it describes. */
 export interface DomainEvent {
@@ -43,6 +48,13 @@ export interface Store {
   accessLists: AccessListStore;
   redirectUrls: RedirectUrlStore;
   signUps: SignUpStore;
+  sessions: SessionStore;
+  oauthApplications: OAuthApplicationStore;
+  signInTokens: SignInTokenStore;
+  actorTokens: ActorTokenStore;
+  signUpCodes: SignUpCodeStore;
+  signingKeys: SigningKeyStore;
+  jwtTemplates: JwtTemplateStore;
   /** Runs `fn` in one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
 }

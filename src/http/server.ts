@@ -1,3 +1,4 @@
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -36,6 +37,7 @@ export async function createHttpServer(options: HttpOptions): Promise<FastifyIns
     frameworkErrors: (error, req, reply) => routerError(options.dialects, error, req, reply as FastifyReply),
     // Per-request lines only when debugging: at info level they cost throughput and say little.
     logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' && options.logLevel !== 'trace' }),
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializers() as never } },
     ajv: {
       // Unknown fields are errors, not silently dropped; query values coerce from strings.
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
@@ -98,4 +100,25 @@ function routerError(dialects: HttpOptions['dialects'], error: FastifyError, req
   if (dialect?.errorHandler) return dialect.errorHandler(error, req, reply);
   const status = error.statusCode ?? 400;
   return reply.code(status).send({ error: 'Bad Request', code: error.code, message: error.message, statusCode: status });
+}
+
+type Serialize = (data: unknown) => string;
+
+/**
+ * Response serializers, compiled once per distinct schema within a plugin context. Fastify
+ * compiles one per route and status, yet most of the API answers with a few shapes (a User, the
+ * error envelope of each 4xx); compiling each again doubled the heap the server grows at boot.
+ */
+function sharedSerializers() {
+  const factory = SerializerSelector();
+  return (externalSchemas: unknown, options: unknown) => {
+    const compile = factory(externalSchemas as never, options as never) as unknown as (route: { schema: unknown }) => Serialize;
+    const cache = new Map<string, Serialize>();
+    return (route: { schema: unknown }) => {
+      const key = JSON.stringify(route.schema);
+      let serialize = cache.get(key);
+      if (!serialize) cache.set(key, (serialize = compile(route)));
+      return serialize;
+    };
+  };
 }

@@ -114,7 +114,7 @@ export function createRedirectUrlStore(db: Kysely<Database>): RedirectUrlStore {
   };
 }
 
-function toSignUp(r: Row): SignUp {
+export function toSignUp(r: Row): SignUp {
   return {
     id: r.id,
     emailAddress: r.email_address,

@@ -13,6 +13,11 @@ import * as m0009 from './migrations/0009-organizations.ts';
 import * as m0011 from './migrations/0011-authress.ts';
 import * as m0012 from './migrations/0012-invitations.ts';
 import * as m0013 from './migrations/0013-instance-settings.ts';
+import * as m0014 from './migrations/0014-sessions.ts';
+import * as m0017 from './migrations/0017-sign-in-tokens.ts';
+import * as m0016 from './migrations/0016-oidc.ts';
+import * as m0015 from './migrations/0015-signing-keys.ts';
+import * as m0018 from './migrations/0018-sign-up-codes.ts';
 
 /** Migrations in order; names sort lexically, so keep the numeric prefix. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -29,6 +34,11 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-authress': m0011,
   '0012-invitations': m0012,
   '0013-instance-settings': m0013,
+  '0014-sessions': m0014,
+  '0017-sign-in-tokens': m0017,
+  '0016-oidc': m0016,
+  '0015-signing-keys': m0015,
+  '0018-sign-up-codes': m0018,
 };
 
 /** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */

@@ -1,4 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { OAuthApplicationsTable, OidcPayloadsTable } from './oidc-tables.ts';
+import type { ClientsTable, SessionsTable } from './session-tables.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json = ColumnType<Record<string, unknown>, string, string>;
@@ -268,15 +270,35 @@ export interface SignUpsTable {
   abandon_at: Timestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** SHA-256 of the token in the browser's sign-up cookie (migration 0018). */
+  browser_token_hash: string | null;
+  completed_at: Timestamp | null;
+}
+
+export interface SignUpCodesTable {
+  id: string;
+  sign_up_id: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  max_attempts: number;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+  voided_at: Timestamp | null;
+  created_at: Timestamp;
 }
 
 export interface Database {
+  clients: ClientsTable;
+  sessions: SessionsTable;
+  oidc_payloads: OidcPayloadsTable;
+  oauth_applications: OAuthApplicationsTable;
   invitations: InvitationsTable;
   organization_invitations: OrganizationInvitationsTable;
   instance_settings: InstanceSettingsTable;
   access_list_identifiers: AccessListIdentifiersTable;
   redirect_urls: RedirectUrlsTable;
   sign_ups: SignUpsTable;
+  sign_up_codes: SignUpCodesTable;
   outbox_messages: OutboxMessagesTable;
   message_templates: MessageTemplatesTable;
   verifications: VerificationsTable;

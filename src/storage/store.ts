@@ -11,8 +11,13 @@ import { createMessageStore, createTemplateStore } from './message-store.ts';
 import { createMembershipStore } from './membership-store.ts';
 import { createOrganizationStore } from './organization-store.ts';
 import { createUserStore } from './user-store.ts';
+import { createSessionStore } from './session-store.ts';
 import { createInvitationStore, createOrganizationInvitationStore } from './invitation-store.ts';
+import { createActorTokenStore, createSignInTokenStore } from './sign-in-token-store.ts';
+import { createJwtTemplateStore, createSigningKeyStore } from './token-store.ts';
 import { createAccessListStore, createInstanceSettingsStore, createRedirectUrlStore, createSignUpStore } from './instance-store.ts';
+import { createOAuthApplicationStore } from './oauth-application-store.ts';
+import { createSignUpCodeStore } from './sign-up-code-store.ts';
 
 function createSecretKeyStore(db: Kysely<Database>): SecretKeyStore {
   const toRecord = (r: Database['secret_keys'] extends infer T ? Record<string, any> : never) => ({
@@ -76,6 +81,13 @@ export function createStore(db: Kysely<Database>): Store {
     accessLists: createAccessListStore(db),
     redirectUrls: createRedirectUrlStore(db),
     signUps: createSignUpStore(db),
+    sessions: createSessionStore(db),
+    oauthApplications: createOAuthApplicationStore(db),
+    signInTokens: createSignInTokenStore(db),
+    actorTokens: createActorTokenStore(db),
+    signUpCodes: createSignUpCodeStore(db),
+    signingKeys: createSigningKeyStore(db),
+    jwtTemplates: createJwtTemplateStore(db),
     transaction(fn) {
       if (db.isTransaction) return fn(store);
       return translated(() => db.transaction().execute((trx) => fn(createStore(trx))));

@@ -57,7 +57,7 @@ function pathWithin(path: string, prefix: string): boolean {
 }
 
 /** Redirect URLs: where the hosted pages (sign-up, invitations, OAuth later) may send a user. */
-export function createRedirectUrlService(deps: { store: Store; clock: Clock; publicUrl: () => string }) {
+export function createRedirectUrlService(deps: { store: Store; clock: Clock; publicUrl: () => string; /** OAuth applications' callback URLs, allowed like registered redirect URLs. */ callbackUrls?: () => Promise<string[]> }) {
   const { store, clock } = deps;
 
   return {
@@ -94,7 +94,7 @@ export function createRedirectUrlService(deps: { store: Store; clock: Clock; pub
      * (`/dashboard`, never `//host`), any URL on PUBLIC_URL's origin, and a URL with the scheme,
      * host and port of a registered redirect URL whose path lies within the registered path
      * (`https://app.test/cb` allows `https://app.test/cb/x?y`, not `https://app.test/cbx`). Query
-     * and fragment are free. OAuth application callbacks will add their own entries.
+     * and fragment are free. OAuth applications' callback URLs count as registered redirect URLs.
      * @example await redirects.isAllowedRedirect('https://app.example.com/after-sign-up')
      */
     async isAllowedRedirect(target: string): Promise<boolean> {
@@ -109,8 +109,9 @@ export function createRedirectUrlService(deps: { store: Store; clock: Clock; pub
       }
       if (FORBIDDEN_SCHEMES.has(u.protocol) || u.username || u.password) return false;
       if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === new URL(deps.publicUrl()).origin) return true;
-      for (const entry of await store.redirectUrls.list()) {
-        const e = new URL(entry.url);
+      const entries = [...(await store.redirectUrls.list()).map((r) => r.url), ...((await deps.callbackUrls?.()) ?? [])];
+      for (const entry of entries) {
+        const e = new URL(entry);
         if (e.protocol === u.protocol && e.host === u.host && pathWithin(u.pathname, e.pathname)) return true;
       }
       return false;

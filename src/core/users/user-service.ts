@@ -10,6 +10,7 @@ import { lookupForm, normalizeEmail } from './identifiers.ts';
 import { mergeMetadata } from './metadata.ts';
 import { checkMetadata, checkText, checkUsername } from './user-input.ts';
 import type { UserPatch } from './user-store.ts';
+import type { RevocationReason } from '../sessions/types.ts';
 import type { Metadata, Page, User, UserFilter, UserOrder } from './types.ts';
 
 export interface UpdateUserInput {
@@ -79,8 +80,21 @@ function normalizeFilter(filter: UserFilter): UserFilter & { impossible?: true }
   return impossible ? { ...normalized, impossible: true } : normalized;
 }
 
-export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolicy; onDeletionRequested?: () => void }) {
+/**
+ * `onSecurityEvent` runs after a ban, lock, delete or password change has committed; the
+ * composition root points it at the sessions service, which revokes the user's sessions (a
+ * plain callback, so the users service does not depend on sessions).
+ */
+export function createUserService(
+  deps: CreateUserDeps & { lockout: LockoutPolicy; onDeletionRequested?: () => void; onSecurityEvent?: (userId: string, reason: RevocationReason) => Promise<void> },
+) {
   const { store, clock, hasher, breached } = deps;
+
+  async function secured<T>(id: string, reason: RevocationReason, change: Promise<T>): Promise<T> {
+    const result = await change;
+    await deps.onSecurityEvent?.(id, reason);
+    return result;
+  }
 
   async function load(tx: Store, id: string): Promise<User> {
     const user = await tx.users.lockForUpdate(id);
@@ -186,7 +200,7 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
           : checkPassword(input.password, { emails, username: username ?? current.username }, breached);
         digest = await hasher.hash(password);
       }
-      return store.transaction(async (tx) => {
+      const updated = await store.transaction(async (tx) => {
         const user = await load(tx, id);
         const now = clock.now();
         if (input.profileImageId && !(await tx.images.exists(input.profileImageId))) {
@@ -214,6 +228,9 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
         await tx.events.record({ type: 'user.updated', subjectId: id, payload: digest ? { password_changed: true } : {}, at: now });
         return (await tx.users.findById(id)) as User;
       });
+      // An administrator setting the password is a reset: sessions opened with the old one end.
+      if (digest) await deps.onSecurityEvent?.(id, 'password_reset');
+      return updated;
     },
 
     async delete(id: string): Promise<void> {
@@ -222,6 +239,8 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
         totalCache = null;
         await tx.events.record({ type: 'user.deleted', subjectId: id, payload: {}, at: clock.now() });
       });
+      // The rows went with the user (cascade); the hook still tells the session listeners.
+      await deps.onSecurityEvent?.(id, 'delete');
     },
 
     /**
@@ -231,6 +250,7 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
     async requestDeletion(id: string): Promise<void> {
       await requestUserDeletion(deps, id);
       totalCache = null;
+      await deps.onSecurityEvent?.(id, 'delete');
       deps.onDeletionRequested?.();
     },
 
@@ -256,7 +276,7 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
     setPasswordCompromised: (id: string, compromised: boolean) =>
       setFlag(id, { passwordCompromisedAt: compromised ? clock.now() : null }, compromised ? 'user.password.compromised' : 'user.password.uncompromised'),
 
-    ban: (id: string) => setFlag(id, { banned: true }, 'user.banned'),
+    ban: (id: string) => secured(id, 'ban', setFlag(id, { banned: true }, 'user.banned')),
     unban: (id: string) => setFlag(id, { banned: false }, 'user.unbanned'),
 
     /** Deep-merges each kind of metadata under a row lock, so concurrent merges do not lose keys. */
@@ -297,7 +317,9 @@ export function createUserService(deps: CreateUserDeps & { lockout: LockoutPolic
     },
 
     /** Locks the user for the policy's lock duration, as too many failures would. */
-    lock: (id: string) => setLock(id, new Date(clock.now().getTime() + deps.lockout.durationMs)),
+    // Only this administrator's lock revokes sessions: a lock from wrong passwords does not, or
+    // anyone who knows a username could sign its owner out by guessing.
+    lock: (id: string) => secured(id, 'lock', setLock(id, new Date(clock.now().getTime() + deps.lockout.durationMs))),
     unlock: (id: string) => setLock(id, null),
   };
 }

@@ -10,6 +10,7 @@ import type { RateLimiter } from '../rate-limit.ts';
 import type { Store } from '../store.ts';
 import { lookupForm } from '../users/identifiers.ts';
 import type { User } from '../users/types.ts';
+import type { RevocationReason } from '../sessions/types.ts';
 import { CODE_MAX_ATTEMPTS, CODE_TTL_MS, hashCode, hashToken, newCode, newToken, sameHash, TICKET_TTL_MS } from './one-time.ts';
 
 /** Reset requests allowed per account (identifier) and per IP in a 15-minute window. */
@@ -27,6 +28,8 @@ export interface PasswordResetDeps {
   linkBase: () => string;
   /** Reports failures of the background part of a request, which no caller waits for. */
   onBackgroundError: (e: unknown) => void;
+  /** Runs after a reset or an administrator's password has committed: revokes the user's sessions. */
+  onSecurityEvent?: (userId: string, reason: RevocationReason) => Promise<void>;
 }
 
 const invalid = (param: string) => new DomainError('verification_missing', 'This code or link is not valid, or was already used.', { param });
@@ -183,6 +186,7 @@ export function createPasswordReset(deps: PasswordResetDeps) {
         const email = user.identifiers.find((i) => i.id === user.primaryEmailAddressId);
         if (email) await outbox.enqueue(tx, { channel: 'email', to: email.value, template: 'password_changed', data: {}, secrets: [], userId: user.id });
       });
+      await deps.onSecurityEvent?.(user.id, 'password_reset');
     },
 
     /** A self-service change: the current password is required, under the lockout rules. */
@@ -207,6 +211,7 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       if (!user) throw new DomainError('user_not_found', `No user was found with id ${userId}.`, { param: 'user_id' });
       const digest = await hasher.hash(policyChecked(user, password));
       await store.transaction((tx) => setPassword(tx, user, digest, true, 'user.password.temporary'));
+      await deps.onSecurityEvent?.(userId, 'password_reset');
     },
   };
 }

@@ -1,4 +1,5 @@
-export type VerificationPurpose = 'verify_identifier' | 'reset_password' | 'reset_ticket';
+/** `sign_in_second_factor`: a sign-in waiting for its second factor; `sign_in_email_code`: the emailed code for it. */
+export type VerificationPurpose = 'verify_identifier' | 'reset_password' | 'reset_ticket' | 'sign_in_second_factor' | 'sign_in_email_code';
 export type VerificationStrategy = 'email_code' | 'phone_code' | 'email_link' | 'reset_password_email_code' | 'reset_password_phone_code' | 'ticket';
 
 export interface VerificationRecord {

@@ -5,12 +5,23 @@ import type { IdentifierVerification } from '../../core/verification/identifier-
 import type { PasswordReset } from '../../core/verification/password-reset.ts';
 import { STYLESHEET } from './layout.ts';
 import { passwordPages } from './password-pages.ts';
+import { invitationPages } from './invitation-pages.ts';
+import { signUpPages } from './sign-up-pages.ts';
+import type { SignUpPagesDeps } from './sign-up-support.ts';
+import { accountPages } from './account-pages.ts';
+import { signInPages } from './sign-in-pages.ts';
+import type { SignInPagesDeps } from './sign-in-support.ts';
+import { ticketPages } from './ticket-pages.ts';
 
 export interface PagesDeps {
   passwordReset: PasswordReset;
   verification: IdentifierVerification;
   /** Cookies get `Secure` when the public URL is https. */
   secureCookies: boolean;
+  /** Sign-up and invitation acceptance (sign-up-pages.ts, invitation-pages.ts). */
+  signUp: SignUpPagesDeps;
+  /** Sign-in with MFA, sign-out, /account and the ticket and impersonation landings. */
+  signIn: SignInPagesDeps;
 }
 
 /** Security headers for every hosted page: no framing, no inline script, no referrer leaks. */
@@ -33,5 +44,10 @@ export function registerPages(app: FastifyInstance, deps: PagesDeps) {
       reply.header('cache-control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLESHEET),
     );
     await scope.register(passwordPages(deps));
+    await scope.register(signUpPages(deps.signUp));
+    await scope.register(invitationPages(deps.signUp));
+    await scope.register(signInPages(deps.signIn));
+    await scope.register(accountPages(deps.signIn));
+    await scope.register(ticketPages(deps.signIn));
   });
 }

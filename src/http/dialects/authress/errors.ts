@@ -84,6 +84,20 @@ export const AUTHRESS_ERRORS: Record<ErrorCode, AuthressMapping> = {
   redirect_url_not_allowed: invalid,
   sign_up_not_found: notFound,
   sign_up_not_pending: conflict,
+  oauth_application_not_found: notFound,
+  sign_in_token_not_found: notFound,
+  sign_in_token_not_pending: conflict,
+  sign_in_token_invalid: conflict,
+  actor_token_not_found: notFound,
+  actor_token_not_pending: conflict,
+  actor_token_invalid: conflict,
+  session_not_found: notFound,
+  session_not_active: conflict,
+  client_not_found: notFound,
+  user_banned: conflict,
+  session_token_invalid: { status: 401, errorCode: 'Unauthorized' },
+  jwt_template_not_found: notFound,
+  jwt_template_name_exists: conflict,
 };
 
 /** Authress's error body: a stable `errorCode` and a human `title`. */

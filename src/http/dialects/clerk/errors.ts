@@ -75,6 +75,20 @@ export const CLERK_ERRORS: Record<ErrorCode, ClerkMapping> = {
   redirect_url_not_allowed: { status: 422, code: 'invalid_redirect_url', message: 'is not an allowed redirect URL' },
   sign_up_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
   sign_up_not_pending: { status: 403, code: 'sign_up_cannot_be_updated', message: 'sign-up cannot be updated' },
+  oauth_application_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  sign_in_token_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  sign_in_token_not_pending: { status: 400, code: 'sign_in_token_cannot_be_revoked', message: 'sign-in token cannot be revoked' },
+  sign_in_token_invalid: { status: 400, code: 'sign_in_token_cannot_be_used', message: 'sign-in token cannot be used' },
+  actor_token_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  actor_token_not_pending: { status: 400, code: 'actor_token_cannot_be_revoked', message: 'actor token cannot be revoked' },
+  actor_token_invalid: { status: 400, code: 'actor_token_cannot_be_used', message: 'actor token cannot be used' },
+  session_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  session_not_active: { status: 400, code: 'session_not_active', message: 'session is not active' },
+  client_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  user_banned: { status: 403, code: 'user_banned', message: 'user is banned' },
+  session_token_invalid: { status: 401, code: 'session_token_invalid', message: 'session token is invalid' },
+  jwt_template_not_found: { status: 404, code: 'resource_not_found', message: 'not found' },
+  jwt_template_name_exists: { status: 422, code: 'form_identifier_exists', message: 'That name is taken. Please try another.' },
 };
 
 const VALIDATION_CODES: Record<ValidationProblem['kind'], string> = {

@@ -35,6 +35,19 @@ import { organizationInvitationRoutes } from './organization-invitation-routes.t
 import { publicRoutes } from './public-routes.ts';
 import { redirectUrlRoutes } from './redirect-url-routes.ts';
 import { signUpRoutes } from './sign-up-routes.ts';
+import { oauthApplicationRoutes } from './oauth-application-routes.ts';
+import type { OAuthApplicationService } from '../../../core/oauth/oauth-applications.ts';
+import { signInTokenRoutes } from './sign-in-token-routes.ts';
+import { actorTokenRoutes } from './actor-token-routes.ts';
+import { jwtTemplateRoutes } from './jwt-template-routes.ts';
+import { sessionTokenRoutes } from './session-token-routes.ts';
+import { sessionRoutes } from './session-routes.ts';
+import { clientRoutes } from './client-routes.ts';
+import { SESSION_SCHEMAS } from './session-mappers.ts';
+import type { SessionService } from '../../../core/sessions/types.ts';
+import type { SessionTokenService, SigningKeyService } from '../../../core/tokens/types.ts';
+import type { JwtTemplateService } from '../../../core/tokens/jwt-templates.ts';
+import type { ActorTokenService, SignInTokenService } from '../../../core/sign-in-tokens/ticket-service.ts';
 import type { AccessListService } from '../../../core/instance/access-lists.ts';
 import type { InstanceSettings } from '../../../core/instance/instance-settings.ts';
 import type { RedirectUrlService } from '../../../core/instance/redirect-urls.ts';
@@ -56,6 +69,20 @@ export interface ClerkDialectDeps {
   memberships: MembershipService;
   outbox: OutboxService;
   templates: TemplateService;
+  /** Single-use sign-in and impersonation links for the hosted pages. */
+  signInTokens: SignInTokenService;
+  actorTokens: ActorTokenService;
+  /** Sessions and clients (browsers); revocation and lifetimes live there. */
+  sessions: SessionService;
+  /** Session tokens, the JWKS that verifies them, and JWT templates. */
+  tokens: { sessions: SessionService; sessionTokens: SessionTokenService; signingKeys: SigningKeyService; jwtTemplates: JwtTemplateService };
+  /** OAuth applications (the OpenID provider's clients), and the issuer their URLs are built on. */
+  oauth?: {
+    applications: OAuthApplicationService;
+    issuer: () => string;
+    /** A client-credentials JWT with the admin scope, accepted in place of a secret key: its client id, or null. */
+    verifyAdminToken: (token: string) => Promise<string | null>;
+  };
   /** Instance-wide resources: settings, lists, redirect URLs, invitations, sign-ups. */
   instance: {
     settings: InstanceSettings;
@@ -70,14 +97,15 @@ export interface ClerkDialectDeps {
 /** The native admin API: Clerk Backend API v1, mounted at /v1. */
 export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    for (const s of [...SHARED_SCHEMAS, ...ORGANIZATION_SCHEMAS, ...INSTANCE_SCHEMAS]) app.addSchema(s);
+    for (const s of [...SHARED_SCHEMAS, ...ORGANIZATION_SCHEMAS, ...INSTANCE_SCHEMAS, ...SESSION_SCHEMAS]) app.addSchema(s);
     app.setErrorHandler(clerkErrorHandler);
     app.setNotFoundHandler(clerkNotFound);
     app.addHook('onRequest', async (req, reply) => {
       // The spec's public endpoints (no security) answer without a key.
       if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
       const token = bearerToken(req);
-      const keyId = token ? await deps.secretKeys.authenticate(token) : null;
+      // A secret key, or else an OAuth client-credentials token carrying the admin scope.
+      const keyId = !token ? null : token.startsWith('sk_') ? await deps.secretKeys.authenticate(token) : ((await deps.oauth?.verifyAdminToken(token)) ?? null);
       if (!keyId) return sendUnauthorized(reply);
     });
     const present = (u: User) => toClerkUser(u, deps.publicUrl(), deps.clock.now());
@@ -100,6 +128,13 @@ export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox 
     await app.register(instanceRoutes(i.settings));
     await app.register(redirectUrlRoutes(i.redirects));
     await app.register(signUpRoutes(i.signUps, now));
+    await app.register(signInTokenRoutes(deps.signInTokens));
+    await app.register(actorTokenRoutes(deps.actorTokens));
+    await app.register(sessionTokenRoutes({ sessions: deps.tokens.sessions, tokens: deps.tokens.sessionTokens, keys: deps.tokens.signingKeys }));
+    await app.register(jwtTemplateRoutes(deps.tokens.jwtTemplates));
+    await app.register(sessionRoutes({ sessions: deps.sessions, tokens: deps.tokens?.sessionTokens }));
+    await app.register(clientRoutes(deps.sessions));
+    if (deps.oauth) await app.register(oauthApplicationRoutes(deps.oauth.applications, deps.oauth.issuer));
     await app.register(publicRoutes());
   };
 }

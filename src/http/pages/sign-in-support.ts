@@ -1,0 +1,108 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDomainError } from '../../core/errors.ts';
+import type { RedirectUrlService } from '../../core/instance/redirect-urls.ts';
+import type { SessionService } from '../../core/sessions/types.ts';
+import type { SignInService } from '../../core/sign-in/sign-in-service.ts';
+import type { ActorTokenService, SignInTokenService } from '../../core/sign-in-tokens/ticket-service.ts';
+import type { UserService } from '../../core/users/user-service.ts';
+import { pageHeaders } from './index.ts';
+import { t, type TextKey } from './text.ts';
+
+/** What the sign-in, sign-out, account and ticket pages need from the core. */
+export interface SignInPagesDeps {
+  signIn: SignInService;
+  signInTokens: Pick<SignInTokenService, 'peek' | 'redeem'>;
+  actorTokens: Pick<ActorTokenService, 'peek' | 'redeem'>;
+  sessions: SessionService;
+  users: Pick<UserService, 'get'>;
+  redirects: Pick<RedirectUrlService, 'isAllowedRedirect'>;
+  secureCookies: boolean;
+  /** The client cookie's lifetime: the session's absolute lifetime. */
+  cookieMaxAgeSeconds: number;
+}
+
+export type Body = Record<string, unknown>;
+export type Notice = { kind: 'error' | 'info'; text: string };
+
+export const str = (v: unknown, max = 1024) => (typeof v === 'string' ? v.slice(0, max) : '');
+
+/**
+ * The policy of `pageHeaders` minus `form-action`: browsers apply form-action to every redirect
+ * that follows a form post, and a sign-in's redirects end at the application (an allowed
+ * redirect URL, or the OpenID provider's redirect to a client callback) on another origin.
+ */
+const SIGN_IN_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
+export function send(reply: FastifyReply, status: number, html: string) {
+  pageHeaders(reply);
+  reply.header('content-security-policy', SIGN_IN_CSP);
+  return reply.code(status).send(html);
+}
+
+/** A 303 to a target already checked by `safeTarget`. */
+export function seeOther(reply: FastifyReply, location: string) {
+  return reply.header('cache-control', 'no-store').redirect(location, 303);
+}
+
+/**
+ * Where to go after success: `raw` when the redirect rules allow it (a path on this server or an
+ * allowed URL), else `/account`. The answer is re-serialised by the URL parser, so what reaches
+ * the Location header is percent-encoded ASCII (raw Unicode there would make Node refuse it).
+ */
+export async function safeTarget(redirects: SignInPagesDeps['redirects'], raw: string, fallback = '/account'): Promise<string> {
+  if (!raw || !(await redirects.isAllowedRedirect(raw))) return fallback;
+  try {
+    if (raw.startsWith('/')) {
+      const u = new URL(raw, 'http://localhost');
+      // The parser must not have turned the path into another host (`/\host` and the like are refused above).
+      return u.origin === 'http://localhost' ? `${u.pathname}${u.search}${u.hash}` : fallback;
+    }
+    return new URL(raw).href;
+  } catch {
+    return fallback;
+  }
+}
+
+/** The pending second-factor token, and where to go once it is done; both scoped to /sign-in. */
+const PENDING_COOKIE = '__latchkey_sign_in';
+const PENDING_TARGET_COOKIE = '__latchkey_sign_in_target';
+const PENDING_MAX_AGE = 600;
+
+export function setPending(reply: FastifyReply, secure: boolean, token: string, target: string) {
+  const opts = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/sign-in', maxAge: PENDING_MAX_AGE };
+  reply.setCookie(PENDING_COOKIE, token, opts).setCookie(PENDING_TARGET_COOKIE, target, opts);
+}
+
+export function readPending(req: FastifyRequest): { token: string; target: string } {
+  const token = req.cookies[PENDING_COOKIE];
+  return { token: token && /^[A-Za-z0-9_-]{20,128}$/.test(token) ? token : '', target: str(req.cookies[PENDING_TARGET_COOKIE], 2048) };
+}
+
+export function clearPending(reply: FastifyReply, secure: boolean) {
+  const opts = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/sign-in' };
+  reply.clearCookie(PENDING_COOKIE, opts).clearCookie(PENDING_TARGET_COOKIE, opts);
+}
+
+/** Status, text and Retry-After for a failed sign-in step. Credential failures all read the same. */
+export function signInProblem(e: unknown): { status: number; text: string; retryAfter?: number } {
+  if (!isDomainError(e)) return { status: 400, text: t('genericError') };
+  const retryAfter = e.meta.retryAfterSeconds;
+  if (e.code === 'user_locked') {
+    const minutes = Math.max(1, Math.ceil((retryAfter ?? 60) / 60));
+    return { status: 429, text: t('signInLocked', { minutes: String(minutes) }), retryAfter };
+  }
+  const keyed: Partial<Record<string, [number, TextKey]>> = {
+    authentication_invalid: [401, 'signInFailed'],
+    rate_limited: [429, 'tooMany'],
+    hasher_busy: [429, 'tooMany'],
+    mfa_throttled: [429, 'tooMany'],
+    mfa_code_incorrect: [400, 'factorCodeIncorrect'],
+    verification_code_incorrect: [400, 'factorCodeIncorrect'],
+    verification_expired: [400, 'factorCodeExpired'],
+    verification_missing: [400, 'factorCodeMissing'],
+    verification_failed: [400, 'factorCodeTooMany'],
+    invalid_param: [400, 'factorStrategyInvalid'],
+  };
+  const hit = keyed[e.code];
+  return hit ? { status: hit[0], text: t(hit[1]), retryAfter } : { status: 400, text: t('genericError') };
+}
