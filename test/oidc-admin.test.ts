@@ -132,14 +132,14 @@ for (const backend of BACKENDS) {
     it('follows signing-key rotation: jwks_uri and new tokens use the new key', async () => {
       const { body: admin } = await specCall(server, 'POST', '/oauth_applications', '/oauth_applications', { name: 'Rotator', callback_url: 'https://m2m.example.com/r', scopes: 'latchkey:admin', client_credentials_enabled: true });
       const config = await discover(server, admin.client_id, admin.client_secret);
-      const before = await client.clientCredentialsGrant(config);
+      const before = await client.clientCredentialsGrant(config, { scope: 'latchkey:admin' });
       const { kid } = await server.app.services.signingKeys.rotate();
       await new Promise((r) => setTimeout(r, 1100));
       const published = await (await fetch(`${server.url}/.well-known/jwks.json`)).json();
       const v1 = await (await server.api('/v1/jwks')).json();
       expect(published.keys.map((k: any) => k.kid)).toEqual(v1.keys.map((k: any) => k.kid));
       expect(published.keys.map((k: any) => k.kid)).toContain(kid);
-      const after = await client.clientCredentialsGrant(config);
+      const after = await client.clientCredentialsGrant(config, { scope: 'latchkey:admin' });
       expect(decodeProtectedHeader(after.access_token).kid).toBe(kid);
       // A token signed before the rotation stays valid while its key is published.
       expect((await bearer(before.access_token)).status).toBe(200);

@@ -56,6 +56,8 @@ describe.each(BACKENDS)('sessions and clients (%s)', (backend) => {
 
     const fetched = await clerk.sessions.getSession(created.id);
     expect(fetched).toEqual(created);
+    // A session is a sign-in: the user's last_sign_in_at follows it.
+    expect((await clerk.users.getUser(userId)).lastSignInAt).toBe(created.createdAt);
     const second = await clerk.sessions.createSession({ userId });
     expect(second.clientId).not.toBe(created.clientId);
 

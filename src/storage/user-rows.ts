@@ -109,6 +109,7 @@ const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
   primaryEmailAddressId: 'primary_email_address_id',
   primaryPhoneNumberId: 'primary_phone_number_id',
   primaryWeb3WalletId: 'primary_web3_wallet_id',
+  lastSignInAt: 'last_sign_in_at',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
 };

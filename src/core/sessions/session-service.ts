@@ -101,7 +101,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   return {
     async create(input) {
       const maxSeconds = checkCreate(input);
-      return store.transaction(async (tx) => {
+      const created = await store.transaction(async (tx) => {
         const now = clock.now();
         let clientRow: ClientRow;
         let clientToken: string | undefined;
@@ -143,6 +143,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         const client = await loadClient(tx, { ...clientRow, lastActiveSessionId: row.id, updatedAt: now }, '');
         return { session: present(row, now), client, ...(clientToken ? { clientToken } : {}) };
       });
+      // After the commit, not inside it: the session insert holds the user row FOR SHARE, and two
+      // sign-ins of one user upgrading that lock at once would deadlock. An impersonation is not
+      // the user signing in.
+      if (!created.session.actor) await store.users.update(created.session.userId, { lastSignInAt: created.session.createdAt, updatedAt: created.session.createdAt });
+      return created;
     },
 
     async get(id) {

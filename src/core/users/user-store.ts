@@ -63,6 +63,7 @@ export interface UserPatch {
   primaryEmailAddressId?: string | null;
   primaryPhoneNumberId?: string | null;
   primaryWeb3WalletId?: string | null;
+  lastSignInAt?: Date;
   createdAt?: Date;
   updatedAt: Date;
 }
