@@ -1,10 +1,13 @@
 /**
  * The bare baseline: plain Fastify (no logger, no schemas, no auth) with its own pg.Pool, doing
  * the same primary-key read and the same indexed email look-up as Latchkey, and the same
- * membership list and count queries, replying with the rows as JSON. Runs in the benchmark's
- * process, next to the real app.
+ * membership list and count queries, replying with the rows as JSON; and the floors of the
+ * session verify (one read) and the client-credentials grant (one read, one RS256 signature).
+ * Runs in the benchmark's process, next to the real app.
  */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
+import { generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
 
 export interface Baseline {
@@ -38,6 +41,11 @@ export const BASELINE_SQL = {
             JOIN organization_roles r ON r.key = m.role JOIN users u ON u.id = m.user_id
             WHERE m.${column} = $1 ORDER BY m.created_at DESC, m.id DESC LIMIT $2 OFFSET $3`,
   membershipCount: (column: 'user_id' | 'organization_id') => `SELECT count(*) AS n FROM organization_memberships m WHERE m.${column} = $1`,
+  // POST /v1/sessions/{id}/verify's floor: the session's primary-key read.
+  sessionById: 'SELECT * FROM sessions WHERE id = $1',
+  // The client-credentials grant's floor: the application by client_id (its unique index, the
+  // app's own look-up), then one RS256 signature.
+  appByClientId: 'SELECT * FROM oauth_applications WHERE client_id = $1',
 };
 
 type PageQuery = { limit?: string; offset?: string };
@@ -78,6 +86,35 @@ export async function startBaseline(databaseUrl: string, poolSize: number): Prom
   };
   app.get<{ Params: { id: string }; Querystring: PageQuery }>('/users/:id/organization_memberships', memberships('user_id', BASELINE_SQL.userExists));
   app.get<{ Params: { id: string }; Querystring: PageQuery }>('/organizations/:id/memberships', memberships('organization_id', BASELINE_SQL.orgExists));
+
+  app.post<{ Params: { id: string } }>('/sessions/:id/verify', async (req, reply) => {
+    const { rows } = await pool.query({ name: 'baseline_session', text: BASELINE_SQL.sessionById, values: [req.params.id] });
+    if (rows.length === 0) return reply.code(404).send({ error: 'not found' });
+    return rows[0];
+  });
+
+  // A token endpoint cut to the bone: Basic client authentication against the stored SHA-256,
+  // one read, one RS256-signed JWT access token. No grant logic, no storage of the token.
+  const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+  app.post<{ Body: Record<string, string> }>('/oauth/token', async (req, reply) => {
+    const [id, secret] = Buffer.from(String(req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':').map(decodeURIComponent);
+    const { rows } = await pool.query({ name: 'baseline_oauth_app', text: BASELINE_SQL.appByClientId, values: [id] });
+    const digest = createHash('sha256').update(secret ?? '').digest();
+    const stored = Buffer.from(rows[0]?.client_secret_sha256 ?? '', 'hex');
+    if (!rows[0] || stored.length !== digest.length || !timingSafeEqual(stored, digest)) return reply.code(401).send({ error: 'invalid_client' });
+    const scope = req.body?.scope ?? rows[0].scopes;
+    const now = Math.floor(Date.now() / 1000);
+    const accessToken = await new SignJWT({ client_id: id, scope, jti: randomUUID() })
+      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'baseline' })
+      .setIssuer('http://baseline')
+      .setSubject(id)
+      .setAudience('http://baseline/v1')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .sign(privateKey);
+    return reply.header('cache-control', 'no-store').send({ access_token: accessToken, expires_in: 600, token_type: 'Bearer', scope });
+  });
 
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -2,6 +2,13 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+/** One request shape of a `variants` pool: its path, body and extra headers. */
+export interface RequestVariant {
+  path?: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
 export interface LoadSpec {
   label: string;
   /** Server origin, e.g. http://127.0.0.1:1234 */
@@ -15,6 +22,21 @@ export interface LoadSpec {
   headers: Record<string, string>;
   /** `create-user`: a JSON body with a fresh email and a random 20-character password per request. */
   body?: 'create-user';
+  /** When set, each request takes one of these at random (over `path`, `{n}` and `paths`). */
+  variants?: RequestVariant[];
+  /** Statuses that count as success instead of 2xx (e.g. [303] for a form post that redirects). */
+  okStatuses?: number[];
+  /**
+   * A refresh-token chain: each request posts `grant_type=refresh_token` with a token taken from
+   * a queue seeded with `refreshTokens`; every 200 answer's rotated token goes back into it, so
+   * no token is ever sent twice.
+   */
+  refreshChain?: { refreshTokens: string[] };
+  /**
+   * Open loop: requests start at this mean rate per second (Poisson arrivals, as independent
+   * clients would send them) whatever the answers' latency, instead of autocannon's closed loop.
+   */
+  arrivalRate?: number;
   connections: number;
   seconds: number;
 }
@@ -22,7 +44,7 @@ export interface LoadSpec {
 export interface LoadResult {
   label: string;
   seconds: number;
-  /** 2xx responses. */
+  /** 2xx responses (or those in `okStatuses`); `non2xx` counts the others. */
   ok: number;
   non2xx: number;
   errors: number;

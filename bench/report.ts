@@ -72,7 +72,7 @@ export interface MemoryPoint {
   externalMb: number;
 }
 
-function roundsTable(rows: Array<{ side: string; r: LoadResult }>): string[] {
+export function roundsTable(rows: Array<{ side: string; r: LoadResult }>): string[] {
   const out = [
     '| round | server | 2xx req/s | p50 | p90 | p99 | max | autocannon p99 | non-2xx | errors | node CPU/req | PostgreSQL CPU/req |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',

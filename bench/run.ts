@@ -28,6 +28,8 @@ import { queryPlans, renderPlans } from './plans.ts';
 import { type CreateMeasure, machineInfo, mean, type MemoryPoint, type ReadMeasure, renderResults, summary, type Verdict } from './report.ts';
 import { dialectVerdicts, outboxVerdict, renderOrganizationSeed, renderOutbox, renderTiming, timingVerdict } from './report-extras.ts';
 import { serverMemory } from './server-memory.ts';
+import { benchSessions, sessionVerdicts } from './sessions-load.ts';
+import { renderSessions, sessionsMethod } from './sessions-report.ts';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -95,7 +97,9 @@ async function main() {
   const secretKey = `sk_test_${randomBytes(24).toString('base64url')}`;
   // TRUST_PROXY: per-IP rate limits key on X-Forwarded-For, which the reset timing varies.
   const env = { DATABASE_URL: db.url, LOG_LEVEL: 'warn', LATCHKEY_SECRET_KEY: secretKey, LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), TRUST_PROXY: 'true' };
-  const app = await createApp(loadConfig(env));
+  // Every sign-in of the sessions measure comes from 127.0.0.1 for a few thousand users: the
+  // hosted sign-in's per-address and per-identifier limits are raised so they never refuse it.
+  const app = await createApp(loadConfig(env), { signInLimits: { perIp: 1_000_000_000, perIdentifier: 1_000_000_000 } });
   cleanups.unshift(() => app.close());
   const lkUrl = await app.http.listen({ host: '127.0.0.1', port: 0 });
   memory.push(memoryPoint('Latchkey booted (breached list loaded)'));
@@ -196,11 +200,26 @@ async function main() {
     log,
   });
   memory.push(memoryPoint('after the organization and dialect reads (not in the RSS verdict)'));
+  // Sign-in, session verify and the OpenID provider's grants (bench/sessions-load.ts).
+  const sessions = await benchSessions({
+    ctx,
+    dbUrl: db.url,
+    lkUrl,
+    baselineUrl: baseline.url,
+    key: secretKey,
+    users: S.users,
+    connections: S.connections,
+    seconds: S.seconds,
+    signInRounds: S.createRounds,
+    quick: QUICK,
+  });
+  notes.push(...sessions.failures);
+  memory.push(memoryPoint('after the sign-in, session and token loads'));
   // Credential timing: one request at a time, after all the loads.
   const timings = await credentialTimings({ lkUrl, key: secretKey, users: S.users, passwordPairs: S.passwordPairs, resetAccounts: S.resetAccounts, log });
 
   const verdicts: Verdict[] = reads.flatMap((m) => readVerdicts(m));
-  verdicts.push(...orgReads.flatMap((m) => readVerdicts(m, ORGANIZATION_READ_TARGET, null)), ...dialectVerdicts(dialects));
+  verdicts.push(...orgReads.flatMap((m) => readVerdicts(m, ORGANIZATION_READ_TARGET, null)), ...dialectVerdicts(dialects), ...sessionVerdicts(sessions));
   const rawRps = mean(create.raw.map((r) => r.rps));
   const lkCreate = mean(create.latchkey.map((r) => r.rps));
   const createFailed = create.latchkey.some((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
@@ -241,13 +260,14 @@ async function main() {
   if (availableParallelism() <= 2) notes.push('Load generator, both servers and PostgreSQL share the same cores; absolute numbers are low, ratios are what count.');
 
   machine.loadAfter = loadavg().map((x) => x.toFixed(2)).join(' / ');
-  const sections = [renderOrganizationSeed(orgSeed, orgDrift), renderDialectReads(dialects), renderTiming(timings), renderOutbox(outbox.results)];
+  const sections = [renderOrganizationSeed(orgSeed, orgDrift), renderDialectReads(dialects), renderSessions(sessions), renderTiming(timings), renderOutbox(outbox.results)];
   const method = [
     `- Organizations: \`seedOrganizations\` (bench/organizations.ts) after the users, in the same scratch database. Baseline routes run the app's SQL (src/storage/membership-store.ts, organization-rows.ts): the owner's primary-key read, then the page (limit 10) and the count in parallel, \`{ data, total_count }\`; as named prepared statements, like the app's pool (src/storage/db.ts). (The user-read baseline routes above send unnamed statements, planned on every call.) Same rounds as the reads; target: throughput only (p99 is in the tables).`,
     `- Dialects: \`benchDialectReads\` (bench/dialects.ts): \`GET /v1/users/{id}\` against each dialect's read of the same user on the same app, ${Math.min(S.users, S.dialectUsers).toLocaleString('en-US')} seeded users spread over the seed, ${S.rounds} alternating rounds of ${S.seconds} s after ${S.warmup} s warm-ups. No CPU accounting.`,
     `- Credential timing: \`passwordTiming\` (bench/credentials.ts), ${S.passwordPairs} right/wrong pairs against a user created through POST /v1/users (default argon2id); \`resetTiming\` with ${S.resetAccounts} seeded users' emails against as many unknown addresses, each from its own X-Forwarded-For address.`,
     `- Outbox: \`measureOutboxThroughput\` (bench/outbox.ts), ${S.outboxMessages.toLocaleString('en-US')} messages per backend, each in its own Node process after the HTTP servers closed.`,
-    '- Order: user reads, create-user, the server-process memory run, organization reads, dialect reads, credential timing, outbox.',
+    ...sessionsMethod(sessions, { seconds: S.seconds, signInRounds: S.createRounds }),
+    '- Order: user reads, create-user, the server-process memory run, organization reads, dialect reads, sign-in, session verify, client-credentials and refresh grants, credential timing, outbox.',
   ];
   const md = renderResults({ machine, settings: S, verdicts, reads: [...reads, ...orgReads], create, memory, serverMemory: serverMem, peakRssMb: mb(peakRss), baselineRssCostMb, plans, notes, method, sections });
   await writeFile(RESULTS, md);

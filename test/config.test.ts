@@ -30,11 +30,15 @@ describe('loadConfig', () => {
       lockoutMinutes: 60,
       trustProxy: false,
       delivery: { emailFrom: 'Latchkey <no-reply@localhost>', smsProvider: 'log', smsFrom: '' },
+      issuer: undefined,
+      sessionMaxSeconds: 604_800,
+      sessionIdleSeconds: 604_800,
+      sessionTokenSeconds: 60,
     });
   });
 
   it('treats empty strings as unset', () => {
-    const empty = { PORT: '', HOST: '', DATABASE_URL: '', LATCHKEY_DATA_DIR: '', LATCHKEY_SECRET_KEY: '', PUBLIC_URL: '', LOG_LEVEL: '', LATCHKEY_REQUIRE_IDENTIFIER: '', LATCHKEY_HASH_CONCURRENCY: '', LATCHKEY_LOCKOUT_THRESHOLD: '', LATCHKEY_LOCKOUT_MINUTES: '', LATCHKEY_ENCRYPTION_KEY: '', REDIS_URL: '', TRUST_PROXY: '' };
+    const empty = { PORT: '', HOST: '', DATABASE_URL: '', LATCHKEY_DATA_DIR: '', LATCHKEY_SECRET_KEY: '', PUBLIC_URL: '', LOG_LEVEL: '', LATCHKEY_REQUIRE_IDENTIFIER: '', LATCHKEY_HASH_CONCURRENCY: '', LATCHKEY_LOCKOUT_THRESHOLD: '', LATCHKEY_LOCKOUT_MINUTES: '', LATCHKEY_ENCRYPTION_KEY: '', REDIS_URL: '', TRUST_PROXY: '', LATCHKEY_ISSUER: '', LATCHKEY_SESSION_LIFETIME: '', LATCHKEY_SESSION_IDLE_TIMEOUT: '', LATCHKEY_SESSION_TOKEN_LIFETIME: '' };
     expect(loadConfig(empty)).toEqual(loadConfig({}));
   });
 
@@ -56,6 +60,10 @@ describe('loadConfig', () => {
         LATCHKEY_ENCRYPTION_KEY: 'a'.repeat(64),
         REDIS_URL: 'redis://cache:6379/0',
         TRUST_PROXY: 'true',
+        LATCHKEY_ISSUER: 'https://id.example.com/auth/',
+        LATCHKEY_SESSION_LIFETIME: '86400',
+        LATCHKEY_SESSION_IDLE_TIMEOUT: '1800',
+        LATCHKEY_SESSION_TOKEN_LIFETIME: '120',
       }),
     ).toEqual({
       port: 0,
@@ -73,6 +81,10 @@ describe('loadConfig', () => {
       redisUrl: 'redis://cache:6379/0',
       trustProxy: true,
       delivery: { emailFrom: 'Latchkey <no-reply@localhost>', smsProvider: 'log', smsFrom: '' },
+      issuer: 'https://id.example.com/auth',
+      sessionMaxSeconds: 86_400,
+      sessionIdleSeconds: 1800,
+      sessionTokenSeconds: 120,
     });
   });
 
@@ -98,6 +110,11 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['PUBLIC_URL', 'ftp://x'],
     ['PUBLIC_URL', 'not a url'],
+    ['LATCHKEY_ISSUER', 'ftp://x'],
+    ['LATCHKEY_ISSUER', 'https://id.example.com/?a=1'],
+    ['LATCHKEY_SESSION_LIFETIME', '59'],
+    ['LATCHKEY_SESSION_IDLE_TIMEOUT', 'soon'],
+    ['LATCHKEY_SESSION_TOKEN_LIFETIME', '86401'],
     ['LATCHKEY_SECRET_KEY', 'bad'],
     ['LATCHKEY_REQUIRE_IDENTIFIER', 'maybe'],
     ['LATCHKEY_HASH_CONCURRENCY', '0'],

@@ -33,8 +33,6 @@ export function registerInteractionPages(app: FastifyInstance, deps: Interaction
 
     const send = (reply: FastifyReply, status: number, html: string) => {
       pageHeaders(reply);
-      // The consent form's answer redirects to the application, which `form-action 'self'` would block.
-      reply.header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'");
       return reply.code(status).send(html);
     };
     const expired = (reply: FastifyReply) => send(reply, 400, page({ title: t('oidcErrorTitle'), body: `<p>${esc(t('interactionExpired'))}</p>` }));

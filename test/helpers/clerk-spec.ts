@@ -76,7 +76,39 @@ export const DOCUMENTED_EXTENSIONS: Record<string, Json> = {
   Invitation: { url: { type: 'string', nullable: true } },
 };
 
+/**
+ * Response bodies the spec leaves out although Clerk's API and SDK have them: `GET /jwks` is
+ * declared with no body, yet answers the key set (`clerk.jwks.getJwks()` reads `keys`).
+ */
+export const DOCUMENTED_RESPONSES: Array<{ path: string; method: string; status: string; schema: Json }> = [
+  {
+    path: '/jwks',
+    method: 'get',
+    status: '200',
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['keys'],
+      properties: {
+        keys: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kty', 'kid', 'use', 'alg', 'n', 'e'],
+            properties: { kty: { type: 'string', enum: ['RSA'] }, kid: { type: 'string' }, use: { type: 'string', enum: ['sig'] }, alg: { type: 'string', enum: ['RS256'] }, n: { type: 'string' }, e: { type: 'string' } },
+          },
+        },
+      },
+    },
+  },
+];
+
 function withExtensions(doc: Json): Json {
+  for (const r of DOCUMENTED_RESPONSES) {
+    const response = (((doc.paths as Json)[r.path] as Json)[r.method] as Json).responses as Json;
+    (response[r.status] as Json).content = { 'application/json': { schema: r.schema } };
+  }
   const schemas = (doc.components as Json).schemas as Json;
   for (const [name, extra] of Object.entries(DOCUMENTED_EXTENSIONS)) {
     const schema = schemas[name] as Json;

@@ -56,7 +56,6 @@ export async function oauthError(p: Promise<unknown>): Promise<string> {
     await p;
     return 'no error';
   } catch (e: any) {
-    if (process.env.DEBUG_OIDC) console.log(e.error_description ?? e.cause);
     return e.error ?? e.cause?.[0]?.parameters?.error ?? e.cause?.error ?? String(e);
   }
 }
