@@ -179,6 +179,24 @@ for (const backend of BACKENDS) {
       expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
     });
 
+    it('drops the tokens issued under a session when the browser signs out on the hosted page, or an admin revokes it', async () => {
+      const email = await makeUser();
+      const config = await discover(await makeApp({ consent_screen_enabled: false }));
+      const { tokens, browser } = await signInThroughBrowser(config, email);
+      const other = await signInThroughBrowser(config, email);
+      const page = await browser.fetch(`${server.url}/sign-out`);
+      const posted = await browser.postForm(`${server.url}/sign-out`, { csrf: csrfOf(await page.text()) });
+      expect(posted.status).toBe(303);
+      expect(await oauthError(client.refreshTokenGrant(config, tokens.refresh_token as string))).toBe('invalid_grant');
+      expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
+      // The other browser's session, and its tokens, are untouched by this sign-out.
+      const refreshed = await client.refreshTokenGrant(config, other.tokens.refresh_token as string);
+      const sid = (await client.tokenIntrospection(config, refreshed.access_token)).sid as string;
+      expect(sid).toMatch(/^sess_/);
+      expect((await server.api(`/v1/sessions/${sid}/revoke`, { method: 'POST' })).status).toBe(200);
+      expect(await oauthError(client.refreshTokenGrant(config, refreshed.refresh_token as string))).toBe('invalid_grant');
+    });
+
     it('signs the browser out of Latchkey at the end-session endpoint', async () => {
       const email = await makeUser();
       const app = await makeApp({ consent_screen_enabled: false });

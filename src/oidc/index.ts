@@ -62,6 +62,10 @@ export function createOidc(deps: OidcDeps) {
   deps.sessions.onUserRevoked(async (userId) => {
     await storage.destroyAccount(userId);
   });
+  // Signing out of one session (or an admin revoking it) ends the tokens issued under it.
+  deps.sessions.onSessionEnded(async (sessionId) => {
+    await storage.destroySession(sessionId);
+  });
 
   return {
     host,

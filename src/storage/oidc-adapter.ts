@@ -144,6 +144,16 @@ export function createOidcStorage(db: Kysely<Database>, now: () => Date = () => 
         return Number(r.numDeletedRows);
       });
     },
+    /**
+     * What was issued under one Latchkey session (its `sid`): codes, access and refresh tokens.
+     * The grant stays, so the user's consent to the application survives a sign-out.
+     */
+    async destroySession(sid: string): Promise<number> {
+      return translated(async () => {
+        const r = await db.deleteFrom('oidc_payloads').where(sql<string>`payload->>'sid'`, '=', sid).executeTakeFirst();
+        return Number(r.numDeletedRows);
+      });
+    },
     /** Waits for a purge in flight, so the database can be closed under it. */
     settle: () => purging,
   };

@@ -46,6 +46,7 @@ export interface SessionServiceDeps {
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { store, clock, lifetimes } = deps;
   const listeners: Array<(userId: string, reason: RevocationReason) => Promise<void>> = [];
+  const endListeners: Array<(sessionId: string, userId: string) => Promise<void>> = [];
 
   const present = (row: SessionRow, now: Date): Session => ({ ...row, status: effectiveStatus(row, now) });
 
@@ -68,7 +69,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
   /** Ends a live session with `status`; `strict` refuses one that is no longer live. */
   async function finish(id: string, status: 'ended' | 'revoked' | 'removed', strict: boolean, payload: Record<string, unknown>): Promise<Session> {
-    return store.transaction(async (tx) => {
+    let ended = false;
+    const session = await store.transaction(async (tx) => {
       const now = clock.now();
       const changed = await tx.sessions.endLive(id, status, now);
       const row = await tx.sessions.findSession(id);
@@ -79,8 +81,17 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         return session;
       }
       await tx.events.record({ type: `session.${status}`, subjectId: id, payload: { user_id: row.userId, client_id: row.clientId, ...payload }, at: now });
+      ended = true;
       return session;
     });
+    // After the commit: what was issued under the session goes with it. Every listener runs even
+    // if one fails; the first failure is then reported, so the caller can retry.
+    if (ended) {
+      const failures: unknown[] = [];
+      for (const listener of endListeners) await listener(session.id, session.userId).catch((e: unknown) => failures.push(e));
+      if (failures.length) throw failures[0];
+    }
+    return session;
   }
 
   function checkCreate(input: CreateSessionInput): number {
@@ -192,6 +203,10 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       for (const listener of listeners) await listener(userId, reason).catch((e: unknown) => failures.push(e));
       if (failures.length > 0) throw failures[0];
       return ids.length;
+    },
+
+    onSessionEnded(listener) {
+      endListeners.push(listener);
     },
 
     onUserRevoked(listener) {

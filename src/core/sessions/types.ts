@@ -96,6 +96,11 @@ export interface SessionService {
   revokeAllForUser(userId: string, reason: RevocationReason): Promise<number>;
   /** Listeners run after a user's sessions are revoked, e.g. to drop refresh tokens. */
   onUserRevoked(listener: (userId: string, reason: RevocationReason) => Promise<void>): void;
+  /**
+   * Listeners run after one session ends, is revoked or is removed (sign-out, an admin's revoke):
+   * the OpenID provider drops the refresh and access tokens issued under it.
+   */
+  onSessionEnded(listener: (sessionId: string, userId: string) => Promise<void>): void;
 
   getClient(id: string): Promise<Client>;
   listClients(filter: { limit: number; offset: number }): Promise<{ data: Client[]; totalCount: number }>;

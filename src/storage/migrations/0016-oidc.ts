@@ -25,6 +25,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX oidc_payloads_user_code_idx ON oidc_payloads (user_code) WHERE user_code IS NOT NULL`.execute(db);
   await sql`CREATE INDEX oidc_payloads_account_id_idx ON oidc_payloads (account_id) WHERE account_id IS NOT NULL`.execute(db);
   await sql`CREATE INDEX oidc_payloads_expires_at_idx ON oidc_payloads (expires_at) WHERE expires_at IS NOT NULL`.execute(db);
+  // Sign-out drops what was issued under one Latchkey session: the `sid` in the payload.
+  await sql`CREATE INDEX oidc_payloads_sid_idx ON oidc_payloads ((payload->>'sid'))`.execute(db);
 
   await sql`
     CREATE TABLE oauth_applications (
