@@ -197,6 +197,29 @@ for (const backend of BACKENDS) {
       expect(await oauthError(client.refreshTokenGrant(config, refreshed.refresh_token as string))).toBe('invalid_grant');
     });
 
+    it('asks for the sign-in again when the authorization says prompt=login or max_age=0', async () => {
+      const email = await makeUser();
+      const config = await discover(await makeApp({ consent_screen_enabled: false }));
+      const { browser } = await signInThroughBrowser(config, email);
+      const authorize = (extra: Record<string, string>) =>
+        client.buildAuthorizationUrl(config, { redirect_uri: CALLBACK, scope: 'openid', code_challenge: 'y'.repeat(43), code_challenge_method: 'S256', ...extra }).href;
+      // The browser's session suffices for a plain authorization...
+      expect((await browser.follow(authorize({}), CALLBACK)).location).toBeDefined();
+      // ...but not for these, which end at the sign-in form; signing in there completes them.
+      for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
+        const step = await browser.follow(authorize(extra), CALLBACK);
+        expect(step.location).toBeUndefined();
+        expect(step.url).toContain('/sign-in');
+        const redirectUrl = new URL(step.url).searchParams.get('redirect_url') as string;
+        // A sign-in counts as newer than the authorization from the next whole second on.
+        await new Promise((r) => setTimeout(r, 1100));
+        const posted = await browser.postForm(`${server.url}/sign-in`, { csrf: csrfOf(await step.res.text()), identifier: email, password: PASSWORD, redirect_url: redirectUrl });
+        expect(posted.status).toBe(303);
+        const done = await browser.follow(new URL(posted.headers.get('location') as string, server.url).href, CALLBACK);
+        expect(done.location, `stopped at ${done.url}`).toBeDefined();
+      }
+    });
+
     it('signs the browser out of Latchkey at the end-session endpoint', async () => {
       const email = await makeUser();
       const app = await makeApp({ consent_screen_enabled: false });

@@ -72,7 +72,11 @@ export function registerInteractionPages(app: FastifyInstance, deps: Interaction
       if (!found) return expired(reply);
       const { provider, d } = found;
       const session = await currentBrowserSession(req, deps.sessions);
-      if (!session) return reply.redirect(`/sign-in?redirect_url=${encodeURIComponent(`/interaction/${uid}`)}`, 303);
+      const signIn = () => reply.redirect(`/sign-in?redirect_url=${encodeURIComponent(`/interaction/${uid}`)}`, 303);
+      if (!session) return signIn();
+      // `prompt=login` and an exceeded `max_age` want the user to prove who they are again: a
+      // session opened before this authorization began (or older than max_age) does not count.
+      if (d.prompt.name === 'login' && needsFreshSignIn(d, session)) return signIn();
 
       // Signed in on the hosted pages: that user is who the provider's session now belongs to.
       if (d.prompt.name === 'login' || d.session?.accountId !== session.userId) {
@@ -112,4 +116,16 @@ ${form(`/interaction/${uid}/consent`, token, '<input type="hidden" name="decisio
       return finish(req, reply, provider, { consent: await grantConsent(provider, d, session) });
     });
   });
+}
+
+/** Whether the authorization asks for a sign-in newer than the browser's current session. */
+function needsFreshSignIn(d: { iat?: number; params: Record<string, unknown>; prompt: { reasons?: string[] } }, session: Session): boolean {
+  const reasons = d.prompt.reasons ?? [];
+  const signedInAt = Math.floor(session.createdAt.getTime() / 1000);
+  // A sign-in made during this very authorization satisfies both rules. `iat` has whole seconds,
+  // so only a sign-in from the next second on is surely newer (a person typing takes longer).
+  if (typeof d.iat !== 'number' || signedInAt > d.iat) return false;
+  if (reasons.includes('login_prompt')) return true;
+  const maxAge = Number(d.params.max_age);
+  return reasons.includes('max_age') && Number.isFinite(maxAge) && Math.floor(Date.now() / 1000) - signedInAt >= maxAge;
 }
