@@ -44,7 +44,7 @@ export function renderSessions(m: SessionsMeasure): string {
     `| half load | POST /sign-in, ${fmt.rps(s.halfRate)}/s open loop for ${s.half.seconds.toFixed(0)} s (CPU/sign-in: ${cpu(s.half)}) | ${fmt.rps(s.half.rps)} sign-ins | ${fmt.ms(s.half.p50)} | ${fmt.ms(s.half.p99)} | ${s.half.non2xx} ${JSON.stringify(s.half.statusCodes)} | ${s.half.errors} |`,
   );
   L.push('');
-  L.push(...compared('POST /v1/sessions/{id}/verify', m.verify, `bare Fastify + the session's primary-key read (\`${m.verifySessions}\` sessions picked at random)`));
+  L.push(...compared('POST /v1/sessions/{id}/verify', m.verify, `bare Fastify + the session's primary-key read (${m.verifySessions} sessions picked at random)`));
   if (m.clientCredentials) L.push(...compared('Client-credentials grant', m.clientCredentials, 'bare Fastify + the application read by client_id + one jose RS256 signature'));
   L.push('### Refresh grant (recorded, no target)', '');
   if (m.refresh) {

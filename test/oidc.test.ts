@@ -206,7 +206,7 @@ for (const backend of BACKENDS) {
       // The browser's session suffices for a plain authorization...
       expect((await browser.follow(authorize({}), CALLBACK)).location).toBeDefined();
       // ...but not for these, which end at the sign-in form; signing in there completes them.
-      for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
+      for (const extra of [{ prompt: 'login' }, { max_age: '0' }] as Record<string, string>[]) {
         const step = await browser.follow(authorize(extra), CALLBACK);
         expect(step.location).toBeUndefined();
         expect(step.url).toContain('/sign-in');

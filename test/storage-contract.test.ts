@@ -394,6 +394,26 @@ describe.each(BACKENDS)('storage contract (%s)', (backend) => {
       expect(await countRows('identifiers')).toBe(3);
     });
 
+    it('insertWithEvent writes user, identifiers and event in one statement, or nothing', async () => {
+      const u = newUser();
+      const at = T0;
+      const events = await countRows('events');
+      const { numericId } = await store.users.insertWithEvent(u, [newIdent(u.id, 'email_address', 'Solo@Example.com')], { type: 'user.created', subjectId: u.id, payload: {}, at });
+      expect(numericId).toBeGreaterThan(0);
+      expect((await store.users.findById(u.id))?.identifiers.map((i) => i.value)).toEqual(['Solo@Example.com']);
+      expect(await countRows('events')).toBe(events + 1);
+      // A taken email fails the whole statement: no user, no event.
+      const clash = newUser();
+      const err = await domainError(store.users.insertWithEvent(clash, [newIdent(clash.id, 'email_address', 'solo@example.com')], { type: 'user.created', subjectId: clash.id, payload: {}, at }));
+      expect(err.code).toBe('identifier_exists');
+      expect(await store.users.findById(clash.id)).toBeNull();
+      expect(await countRows('events')).toBe(events + 1);
+      // And with no identifiers at all.
+      const bare = newUser();
+      await store.users.insertWithEvent(bare, [], { type: 'user.created', subjectId: bare.id, payload: {}, at });
+      expect((await store.users.findById(bare.id))?.identifiers).toEqual([]);
+    });
+
     it('phones are unique: identifier_exists on phone_number', async () => {
       const err = await domainError(store.users.insertIdentifier(newIdent(other.id, 'phone_number', '+442079460958')));
       expect(err.code).toBe('identifier_exists');

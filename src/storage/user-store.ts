@@ -1,5 +1,5 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
-import type { UserStore } from '../core/users/user-store.ts';
+import type { NewIdentifier, NewUser, UserStore } from '../core/users/user-store.ts';
 import type { Identifier } from '../core/users/types.ts';
 import { translated } from './db-errors.ts';
 import type { Database } from './schema.ts';
@@ -81,37 +81,26 @@ export function createUserStore(db: Kysely<Database>): UserStore {
       translated(async () => {
         const row = await db
           .insertInto('users')
-          .values({
-            id: u.id,
-            uuid: u.uuid,
-            external_id: u.externalId,
-            username: u.username,
-            first_name: u.firstName,
-            last_name: u.lastName,
-            display_name: u.displayName,
-            language: u.language,
-            is_admin: u.isAdmin,
-            image_url: null,
-            public_metadata: JSON.stringify(u.publicMetadata),
-            private_metadata: JSON.stringify(u.privateMetadata),
-            unsafe_metadata: JSON.stringify(u.unsafeMetadata),
-            password_digest: u.passwordDigest,
-            password_hasher: u.passwordHasher,
-            banned: u.banned ?? false,
-            legal_accepted_at: u.legalAcceptedAt ?? null,
-            locked_until: null,
-            primary_email_address_id: u.primaryEmailAddressId ?? null,
-            primary_phone_number_id: u.primaryPhoneNumberId ?? null,
-            primary_web3_wallet_id: u.primaryWeb3WalletId ?? null,
-            last_sign_in_at: null,
-            search: searchText(u, identifiers.map((i) => i.value)),
-            created_at: u.createdAt,
-            updated_at: u.updatedAt,
-          })
+          .values(userRow(u, identifiers))
           .returning('numeric_id')
           .executeTakeFirstOrThrow();
         // One statement for all identifiers; the identity column keeps their given order.
         if (identifiers.length) await db.insertInto('identifiers').values(identifiers.map(identifierRow)).execute();
+        return { numericId: Number(row.numeric_id) };
+      }),
+
+    insertWithEvent: (u, identifiers, event) =>
+      translated(async () => {
+        // Data-modifying CTEs run as one statement: all rows or none, with no BEGIN/COMMIT round
+        // trips. The identifiers' foreign key is checked at the end of the statement, when the
+        // user row exists.
+        let q = db.with('u', (w) => w.insertInto('users').values(userRow(u, identifiers)).returning('numeric_id'));
+        if (identifiers.length) q = q.with('i', (w) => w.insertInto('identifiers').values(identifiers.map(identifierRow)).returning('id')) as typeof q;
+        const row = await q
+          .with('e', (w) => w.insertInto('events').values({ type: event.type, subject_id: event.subjectId, payload: JSON.stringify(event.payload), created_at: event.at }).returning('id'))
+          .selectFrom('u')
+          .select('numeric_id')
+          .executeTakeFirstOrThrow();
         return { numericId: Number(row.numeric_id) };
       }),
 
@@ -218,5 +207,36 @@ export function createUserStore(db: Kysely<Database>): UserStore {
       translated(async () => {
         await sql`UPDATE users SET search = ${SEARCH_SQL} WHERE id = ${userId}`.execute(db);
       }),
+  };
+}
+
+/** The users row of a new user; `search` is computed from the user and its identifiers' values. */
+function userRow(u: NewUser, identifiers: NewIdentifier[]) {
+  return {
+    id: u.id,
+    uuid: u.uuid,
+    external_id: u.externalId,
+    username: u.username,
+    first_name: u.firstName,
+    last_name: u.lastName,
+    display_name: u.displayName,
+    language: u.language,
+    is_admin: u.isAdmin,
+    image_url: null,
+    public_metadata: JSON.stringify(u.publicMetadata),
+    private_metadata: JSON.stringify(u.privateMetadata),
+    unsafe_metadata: JSON.stringify(u.unsafeMetadata),
+    password_digest: u.passwordDigest,
+    password_hasher: u.passwordHasher,
+    banned: u.banned ?? false,
+    legal_accepted_at: u.legalAcceptedAt ?? null,
+    locked_until: null,
+    primary_email_address_id: u.primaryEmailAddressId ?? null,
+    primary_phone_number_id: u.primaryPhoneNumberId ?? null,
+    primary_web3_wallet_id: u.primaryWeb3WalletId ?? null,
+    last_sign_in_at: null,
+    search: searchText(u, identifiers.map((i) => i.value)),
+    created_at: u.createdAt,
+    updated_at: u.updatedAt,
   };
 }

@@ -179,13 +179,19 @@ export async function createUser(deps: CreateUserDeps, input: CreateUserInput, h
     createdAt: input.createdAt ?? now,
     updatedAt: now,
   };
-  // Few statements on purpose: user and identifiers in two inserts, and no read-back.
+  const event = { type: 'user.created', subjectId: id, payload: {}, at: now };
+  const mfaFlags = { totp: Boolean(input.totpSecret), backupCodes: Boolean(input.backupCodes?.length) };
+  if (!input.totpSecret && !input.backupCodes?.length && !hooks.withinTransaction) {
+    // The common case is one statement: user, identifiers and event, and no read-back.
+    const { numericId } = await store.users.insertWithEvent(newUser, rows, event);
+    return userFromInsert(newUser, rows, numericId, mfaFlags);
+  }
   return store.transaction(async (tx) => {
     const { numericId } = await tx.users.insert(newUser, rows);
     if (input.totpSecret) await deps.mfa.importTotp(tx, id, input.totpSecret);
     if (input.backupCodes?.length) await deps.mfa.importBackupCodes(tx, id, input.backupCodes);
-    await tx.events.record({ type: 'user.created', subjectId: id, payload: {}, at: now });
-    const user = userFromInsert(newUser, rows, numericId, { totp: Boolean(input.totpSecret), backupCodes: Boolean(input.backupCodes?.length) });
+    await tx.events.record(event);
+    const user = userFromInsert(newUser, rows, numericId, mfaFlags);
     await hooks.withinTransaction?.(tx, user);
     return user;
   });
