@@ -59,32 +59,40 @@ function statusIs(eb: SessionsEb, status: SessionStatus, now: Date) {
 /** The sessions domain's store over one Kysely handle. */
 export function createSessionStore(db: Kysely<Database>): SessionStore {
   return {
-    insertClient: (c) =>
+    openSession: ({ session: s, newClient: c, signIn }) =>
       translated(async () => {
-        await db
-          .insertInto('clients')
-          .values({ id: c.id, token_hash: c.tokenHash, last_active_session_id: c.lastActiveSessionId, sign_in_id: c.signInId, sign_up_id: c.signUpId, created_at: c.createdAt, updated_at: c.updatedAt })
-          .execute();
-      }),
-
-    insertSession: (s) =>
-      translated(async () => {
-        // One statement: the user row is share-locked, checked and the session inserted together.
-        const { rows } = await sql<{ inserted: number; banned: boolean; locked_until: Date | null; deletion_requested_at: Date | null }>`
+        const sessionEvent = JSON.stringify({ user_id: s.userId, client_id: s.clientId, ...(s.actor ? { actor: s.actor } : {}) });
+        const { rows } = await sql<{ inserted: number; banned: boolean | null; locked_until: Date | null; deletion_requested_at: Date | null }>`
           WITH u AS (
-            SELECT id, banned, locked_until, deletion_requested_at FROM users WHERE id = ${s.userId} FOR SHARE
+            UPDATE users SET last_sign_in_at = CASE WHEN ${signIn} THEN ${s.createdAt}::timestamptz ELSE last_sign_in_at END
+            WHERE id = ${s.userId} AND deletion_requested_at IS NULL AND NOT banned AND (locked_until IS NULL OR locked_until <= ${s.createdAt})
+            RETURNING id
+          ), c AS (
+            INSERT INTO clients (id, token_hash, last_active_session_id, sign_in_id, sign_up_id, created_at, updated_at)
+            SELECT ${c?.id ?? null}, ${c?.tokenHash ?? null}, ${s.id}, NULL, NULL, ${s.createdAt}, ${s.createdAt} FROM u WHERE ${c !== null}
+            RETURNING id
+          ), uc AS (
+            UPDATE clients SET last_active_session_id = ${s.id}, updated_at = ${s.createdAt}
+            WHERE id = ${s.clientId} AND ${c === null} AND EXISTS (SELECT 1 FROM u)
+            RETURNING id
           ), ins AS (
             INSERT INTO sessions (id, user_id, client_id, actor, status, last_active_organization_id, last_active_at, expire_at, abandon_at, created_at, updated_at)
             SELECT ${s.id}, u.id, ${s.clientId}, ${s.actor ? JSON.stringify(s.actor) : null}::jsonb, ${s.status}, ${s.lastActiveOrganizationId},
                    ${s.lastActiveAt}, ${s.expireAt}, ${s.abandonAt}, ${s.createdAt}, ${s.updatedAt}
             FROM u
-            WHERE u.deletion_requested_at IS NULL AND NOT u.banned AND (u.locked_until IS NULL OR u.locked_until <= ${s.createdAt})
+            RETURNING id
+          ), ev AS (
+            INSERT INTO events (type, subject_id, payload, created_at)
+            SELECT 'client.created', c.id, '{}'::jsonb, ${s.createdAt}::timestamptz FROM c
+            UNION ALL
+            SELECT 'session.created', ins.id, ${sessionEvent}::jsonb, ${s.createdAt}::timestamptz FROM ins
             RETURNING id
           )
-          SELECT (SELECT count(*) FROM ins)::int AS inserted, banned, locked_until, deletion_requested_at FROM u`.execute(db);
+          SELECT (SELECT count(*) FROM ins)::int AS inserted, x.banned, x.locked_until, x.deletion_requested_at
+          FROM (SELECT 1) AS one LEFT JOIN users x ON x.id = ${s.userId}`.execute(db);
         const r = rows[0];
-        if (!r || r.deletion_requested_at) return 'user_not_found' satisfies SessionInsertRefusal;
-        if (Number(r.inserted) === 1) return null;
+        if (Number(r?.inserted) === 1) return null;
+        if (!r || r.banned === null || r.deletion_requested_at) return 'user_not_found' satisfies SessionInsertRefusal;
         return r.banned ? 'user_banned' : 'user_locked';
       }),
 
@@ -157,11 +165,6 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
           )
           UPDATE clients c SET last_active_session_id = ${id}, updated_at = ${at}
           FROM s WHERE c.id = s.client_id AND c.last_active_session_id IS DISTINCT FROM ${id}::text`.execute(db);
-      }),
-
-    setLastActiveSession: (clientId, sessionId, at) =>
-      translated(async () => {
-        await db.updateTable('clients').set({ last_active_session_id: sessionId, updated_at: at }).where('id', '=', clientId).execute();
       }),
 
     findClient: (id) =>

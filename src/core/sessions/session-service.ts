@@ -112,53 +112,39 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   return {
     async create(input) {
       const maxSeconds = checkCreate(input);
-      const created = await store.transaction(async (tx) => {
-        const now = clock.now();
-        let clientRow: ClientRow;
-        let clientToken: string | undefined;
-        if (input.clientId !== undefined) {
-          const found = await tx.sessions.findClient(input.clientId);
-          if (!found) throw clientNotFound(`with id ${input.clientId}`);
-          clientRow = found;
-        } else {
-          clientToken = randomToken(32);
-          clientRow = { id: newId('client'), lastActiveSessionId: null, signInId: null, signUpId: null, createdAt: now, updatedAt: now };
-          await tx.sessions.insertClient({ ...clientRow, tokenHash: hashClientToken(clientToken) });
-          await tx.events.record({ type: 'client.created', subjectId: clientRow.id, payload: {}, at: now });
-        }
-        const expireAt = new Date(now.getTime() + maxSeconds * 1000);
-        const row: SessionRow = {
-          id: newId('sess'),
-          userId: input.userId,
-          clientId: clientRow.id,
-          actor: input.actor ?? null,
-          status: 'active',
-          lastActiveOrganizationId: null,
-          lastActiveAt: now,
-          expireAt,
-          abandonAt: new Date(Math.min(now.getTime() + lifetimes.idleSeconds * 1000, expireAt.getTime())),
-          createdAt: now,
-          updatedAt: now,
-        };
-        const refusal = await tx.sessions.insertSession(row);
-        if (refusal === 'user_banned') throw new DomainError('user_banned', 'This user is banned.', { param: 'user_id' });
-        if (refusal === 'user_locked') throw new DomainError('user_locked', 'This user is locked.', { param: 'user_id' });
-        if (refusal) throw new DomainError('user_not_found', `No user was found with id ${input.userId}.`, { param: 'user_id' });
-        await tx.sessions.setLastActiveSession(clientRow.id, row.id, now);
-        await tx.events.record({
-          type: 'session.created',
-          subjectId: row.id,
-          payload: { user_id: row.userId, client_id: row.clientId, ...(row.actor ? { actor: row.actor } : {}) },
-          at: now,
-        });
-        const client = await loadClient(tx, { ...clientRow, lastActiveSessionId: row.id, updatedAt: now }, '');
-        return { session: present(row, now), client, ...(clientToken ? { clientToken } : {}) };
-      });
-      // After the commit, not inside it: the session insert holds the user row FOR SHARE, and two
-      // sign-ins of one user upgrading that lock at once would deadlock. An impersonation is not
-      // the user signing in.
-      if (!created.session.actor) await store.users.update(created.session.userId, { lastSignInAt: created.session.createdAt, updatedAt: created.session.createdAt });
-      return created;
+      const now = clock.now();
+      let existing: ClientRow | null = null;
+      if (input.clientId !== undefined) {
+        existing = await store.sessions.findClient(input.clientId);
+        if (!existing) throw clientNotFound(`with id ${input.clientId}`);
+      }
+      const clientToken = existing ? undefined : randomToken(32);
+      const clientId = existing?.id ?? newId('client');
+      const expireAt = new Date(now.getTime() + maxSeconds * 1000);
+      const row: SessionRow = {
+        id: newId('sess'),
+        userId: input.userId,
+        clientId,
+        actor: input.actor ?? null,
+        status: 'active',
+        lastActiveOrganizationId: null,
+        lastActiveAt: now,
+        expireAt,
+        abandonAt: new Date(Math.min(now.getTime() + lifetimes.idleSeconds * 1000, expireAt.getTime())),
+        createdAt: now,
+        updatedAt: now,
+      };
+      // One statement on the sign-in path (a bench holds sign-ins to raw hashing throughput).
+      const newClient = clientToken ? { id: clientId, lastActiveSessionId: row.id, signInId: null, signUpId: null, createdAt: now, updatedAt: now, tokenHash: hashClientToken(clientToken) } : null;
+      const refusal = await store.sessions.openSession({ session: row, newClient, signIn: !row.actor });
+      if (refusal === 'user_banned') throw new DomainError('user_banned', 'This user is banned.', { param: 'user_id' });
+      if (refusal === 'user_locked') throw new DomainError('user_locked', 'This user is locked.', { param: 'user_id' });
+      if (refusal) throw new DomainError('user_not_found', `No user was found with id ${input.userId}.`, { param: 'user_id' });
+      const session = present(row, now);
+      const client: Client = existing
+        ? await loadClient(store, { ...existing, lastActiveSessionId: row.id, updatedAt: now }, '')
+        : { id: clientId, sessionIds: [row.id], sessions: [session], lastActiveSessionId: row.id, signInId: null, signUpId: null, createdAt: now, updatedAt: now };
+      return { session, client, ...(clientToken ? { clientToken } : {}) };
     },
 
     async get(id) {

@@ -33,14 +33,15 @@ export type SessionInsertRefusal = 'user_not_found' | 'user_banned' | 'user_lock
 
 /** What the sessions domain needs from storage. */
 export interface SessionStore {
-  insertClient(client: ClientRow & { tokenHash: string }): Promise<void>;
   /**
-   * Inserts the session only if its user exists, is not marked for deletion, not banned and not
-   * locked at `createdAt`, holding a share lock on the user row until the transaction ends: a
-   * ban, lock or deletion committing meanwhile waits for it, and then revokes it. Returns null
-   * when inserted, else why not.
+   * A sign-in in one statement: the session (and, with `newClient`, its new client) is inserted
+   * only if its user exists, is not marked for deletion, banned or locked at `createdAt`; the
+   * client's last active session, the user's `last_sign_in_at` (unless `signIn` is false, as for an
+   * impersonation) and the `client.created`/`session.created` events are written with it. The
+   * user row is updated first, so a ban, lock or deletion committing meanwhile is waited for and
+   * then seen. Returns null when inserted, else why not.
    */
-  insertSession(session: SessionRow): Promise<SessionInsertRefusal | null>;
+  openSession(input: { session: SessionRow; newClient: (ClientRow & { tokenHash: string }) | null; signIn: boolean }): Promise<SessionInsertRefusal | null>;
   findSession(id: string): Promise<SessionRow | null>;
   /** Newest first; `status` compares the effective status at `now`. */
   listSessions(filter: { userId?: string; clientId?: string; status?: SessionStatus; now: Date; limit: number; offset: number }): Promise<{ rows: SessionRow[]; total: number }>;
@@ -59,7 +60,6 @@ export interface SessionStore {
    * `touchedBefore` (another request just did it).
    */
   touch(id: string, at: Date, abandonAt: Date, touchedBefore: Date): Promise<void>;
-  setLastActiveSession(clientId: string, sessionId: string, at: Date): Promise<void>;
   findClient(id: string): Promise<ClientRow | null>;
   findClientByTokenHash(tokenHash: string): Promise<ClientRow | null>;
   /** Newest first. */
