@@ -3,6 +3,10 @@ import type { ClientRow, SessionInsertRefusal, SessionRow, SessionStore } from '
 import type { Actor, SessionStatus } from '../core/sessions/types.ts';
 import { translated } from './db-errors.ts';
 import type { Database } from './schema.ts';
+import { compiledShapes } from './compiled-shapes.ts';
+
+/** Reads by primary key, compiled once: token issuance and verify read the session every time. */
+const byId = compiledShapes(4);
 
 type Row = Record<string, any>;
 
@@ -98,8 +102,8 @@ export function createSessionStore(db: Kysely<Database>): SessionStore {
 
     findSession: (id) =>
       translated(async () => {
-        const r = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
-        return r ? toSession(r) : null;
+        const { rows } = await byId.execute(db, 'session', [id], () => db.selectFrom('sessions').selectAll().where('id', '=', id));
+        return rows[0] ? toSession(rows[0]) : null;
       }),
 
     listSessions: (f) =>

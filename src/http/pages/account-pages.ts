@@ -3,7 +3,8 @@ import type { User } from '../../core/users/types.ts';
 import { clearClientCookie, currentBrowserSession, readClientToken } from './browser-session.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { esc, form, page } from './layout.ts';
-import { type Body, safeTarget, seeOther, send, type SignInPagesDeps, str } from './sign-in-support.ts';
+import { type Body, redirectTarget, sendPage, str } from './page-support.ts';
+import { seeOther, type SignInPagesDeps } from './sign-in-support.ts';
 import { t } from './text.ts';
 
 function displayName(user: User): string {
@@ -30,16 +31,16 @@ export function accountPages(deps: SignInPagesDeps): FastifyPluginAsync {
         `<dt>${esc(t('accountUserId'))}</dt><dd><code>${esc(user.id)}</code></dd>`,
       ].join('');
       const acting = session.actor ? `<p class="notice info" role="status">${esc(t('accountImpersonated', { actor: String(session.actor.sub) }))}</p>` : '';
-      return send(reply, 200, page({ title: t('accountTitle'), body: `<p>${esc(t('accountLead'))}</p>${acting}<dl>${rows}</dl>${signOutForm(csrf(req, reply))}` }));
+      return sendPage(reply, 200, page({ title: t('accountTitle'), body: `<p>${esc(t('accountLead'))}</p>${acting}<dl>${rows}</dl>${signOutForm(csrf(req, reply))}` }));
     });
 
     app.get('/sign-out', async (req, reply) => {
       const redirectUrl = str((req.query as Body).redirect_url, 2048);
       const session = await currentBrowserSession(req, deps.sessions);
       if (!session) {
-        return send(reply, 200, page({ title: t('signedOutTitle'), body: `<p role="status">${esc(t('signedOut'))}</p><p class="more"><a href="/sign-in">${esc(t('signInTitle'))}</a></p>` }));
+        return sendPage(reply, 200, page({ title: t('signedOutTitle'), body: `<p role="status">${esc(t('signedOut'))}</p><p class="more"><a href="/sign-in">${esc(t('signInTitle'))}</a></p>` }));
       }
-      return send(reply, 200, page({ title: t('signOutTitle'), body: `<p>${esc(t('signOutLead'))}</p>${signOutForm(csrf(req, reply), redirectUrl)}` }));
+      return sendPage(reply, 200, page({ title: t('signOutTitle'), body: `<p>${esc(t('signOutLead'))}</p>${signOutForm(csrf(req, reply), redirectUrl)}` }));
     });
 
     // Ends every live session of this browser's client: the cookie goes too, so none would stay reachable.
@@ -47,13 +48,13 @@ export function accountPages(deps: SignInPagesDeps): FastifyPluginAsync {
       const body = (req.body ?? {}) as Body;
       const token = csrf(req, reply);
       if (!csrfValid(req, body.csrf)) {
-        return send(reply, 403, page({ title: t('signOutTitle'), notice: { kind: 'error', text: t('formExpired') }, body: signOutForm(token, str(body.redirect_url, 2048)) }));
+        return sendPage(reply, 403, page({ title: t('signOutTitle'), notice: { kind: 'error', text: t('formExpired') }, body: signOutForm(token, str(body.redirect_url, 2048)) }));
       }
       const clientToken = readClientToken(req);
       const client = clientToken ? await deps.sessions.clientFromToken(clientToken).catch(() => null) : null;
       for (const s of client?.sessions ?? []) if (s.status === 'active') await deps.sessions.end(s.id);
       clearClientCookie(reply, deps.secureCookies);
-      return seeOther(reply, await safeTarget(deps.redirects, str(body.redirect_url, 2048), '/sign-in'));
+      return seeOther(reply, await redirectTarget(deps.redirects, [str(body.redirect_url, 2048)], '/sign-in'));
     });
   };
 }

@@ -5,7 +5,8 @@ import type { Organization } from '../../core/organizations/types.ts';
 import { currentBrowserSession } from './browser-session.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { esc, form, page } from './layout.ts';
-import { type Body, invitationProblem, messagePage, redirectTarget, sendPage, type SignUpPagesDeps, str } from './sign-up-support.ts';
+import { type Body, redirectTarget, sendPage, str } from './page-support.ts';
+import { invitationProblem, messagePage, type SignUpPagesDeps } from './sign-up-support.ts';
 import { t, type TextKey } from './text.ts';
 
 const ACCEPT_PROBLEMS: Record<string, [number, TextKey]> = {

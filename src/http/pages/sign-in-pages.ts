@@ -4,7 +4,8 @@ import { SECOND_FACTOR_STRATEGIES, type SecondFactorStrategy } from '../../core/
 import { signInBrowser } from './browser-session.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { esc, field, form, page } from './layout.ts';
-import { type Body, clearPending, type Notice, readPending, safeTarget, seeOther, send, setPending, type SignInPagesDeps, signInProblem, str } from './sign-in-support.ts';
+import { type Body, type Notice, redirectTarget, sendPage, str } from './page-support.ts';
+import { clearPending, readPending, seeOther, setPending, type SignInPagesDeps, signInProblem } from './sign-in-support.ts';
 import { t, type TextKey } from './text.ts';
 
 const STRATEGY_TEXT: Record<SecondFactorStrategy, { title: TextKey; label: TextKey; switchTo: TextKey }> = {
@@ -67,7 +68,7 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
         return { ...(await deps.signIn.describePending(pending.token)), token: pending.token, target: pending.target };
       } catch {
         clearPending(reply, deps.secureCookies);
-        await send(reply, 400, signInForm(token, { redirectUrl: pending.target }, { kind: 'error', text: t('factorRestart') }));
+        await sendPage(reply, 400, signInForm(token, { redirectUrl: pending.target }, { kind: 'error', text: t('factorRestart') }));
         return null;
       }
     }
@@ -77,7 +78,7 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
 
     app.get('/sign-in', async (req, reply) => {
       const q = req.query as Body;
-      return send(reply, 200, signInForm(csrf(req, reply), { redirectUrl: str(q.redirect_url, 2048) }));
+      return sendPage(reply, 200, signInForm(csrf(req, reply), { redirectUrl: str(q.redirect_url, 2048) }));
     });
 
     // Unknown identifier and wrong password: same status, same page (only the echoed identifier differs).
@@ -86,10 +87,10 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
       const token = csrf(req, reply);
       const identifier = str(body.identifier, 320);
       const redirectUrl = str(body.redirect_url, 2048);
-      if (!csrfValid(req, body.csrf)) return send(reply, 403, signInForm(token, { identifier, redirectUrl }, { kind: 'error', text: t('formExpired') }));
+      if (!csrfValid(req, body.csrf)) return sendPage(reply, 403, signInForm(token, { identifier, redirectUrl }, { kind: 'error', text: t('formExpired') }));
       try {
         const result = await deps.signIn.attempt(identifier, str(body.password), req.ip);
-        const target = await safeTarget(deps.redirects, redirectUrl);
+        const target = await redirectTarget(deps.redirects, [redirectUrl]);
         if (result.status === 'needs_second_factor') {
           setPending(reply, deps.secureCookies, result.pendingToken, target);
           return seeOther(reply, '/sign-in/factor-two');
@@ -99,7 +100,7 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
       } catch (e) {
         const p = signInProblem(e);
         if (p.retryAfter) reply.header('retry-after', String(p.retryAfter));
-        return send(reply, p.status, signInForm(token, { identifier, redirectUrl }, { kind: 'error', text: p.text }));
+        return sendPage(reply, p.status, signInForm(token, { identifier, redirectUrl }, { kind: 'error', text: p.text }));
       }
     });
 
@@ -108,7 +109,7 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
       const pending = await pendingOrRestart(req, reply, token);
       if (!pending) return reply;
       const strategy = chosen(str((req.query as Body).strategy, 32), pending.strategies);
-      return send(reply, 200, factorForm(token, strategy, pending.strategies, pending.emailHint, false));
+      return sendPage(reply, 200, factorForm(token, strategy, pending.strategies, pending.emailHint, false));
     });
 
     app.post('/sign-in/factor-two/email', async (req, reply) => {
@@ -116,7 +117,7 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
       const token = csrf(req, reply);
       const pending = await pendingOrRestart(req, reply, token);
       if (!pending) return reply;
-      const render = (status: number, sent: boolean, notice?: Notice) => send(reply, status, factorForm(token, 'email_code', pending.strategies, pending.emailHint, sent, notice));
+      const render = (status: number, sent: boolean, notice?: Notice) => sendPage(reply, status, factorForm(token, 'email_code', pending.strategies, pending.emailHint, sent, notice));
       if (!csrfValid(req, body.csrf)) return render(403, false, { kind: 'error', text: t('formExpired') });
       try {
         await deps.signIn.sendEmailCode(pending.token);
@@ -135,19 +136,19 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
       if (!pending) return reply;
       const wanted = str(body.strategy, 32);
       const strategy = chosen(wanted, pending.strategies);
-      const render = (status: number, notice: Notice) => send(reply, status, factorForm(token, strategy, pending.strategies, pending.emailHint, strategy === 'email_code', notice));
+      const render = (status: number, notice: Notice) => sendPage(reply, status, factorForm(token, strategy, pending.strategies, pending.emailHint, strategy === 'email_code', notice));
       if (!csrfValid(req, body.csrf)) return render(403, { kind: 'error', text: t('formExpired') });
       if (!SECOND_FACTOR_STRATEGIES.includes(wanted as SecondFactorStrategy)) return render(400, { kind: 'error', text: t('factorStrategyInvalid') });
       try {
         const done = await deps.signIn.verifySecondFactor(pending.token, wanted, str(body.code, 64), req.ip);
         clearPending(reply, deps.secureCookies);
         await signInBrowser(req, reply, sessionDeps, { userId: done.userId });
-        return seeOther(reply, await safeTarget(deps.redirects, pending.target));
+        return seeOther(reply, await redirectTarget(deps.redirects, [pending.target]));
       } catch (e) {
         // The pending sign-in is gone (used, expired, too many tries): start over.
         if (isDomainError(e) && e.meta.param === 'pending') {
           clearPending(reply, deps.secureCookies);
-          return send(reply, 400, signInForm(token, { redirectUrl: pending.target }, { kind: 'error', text: t('factorRestart') }));
+          return sendPage(reply, 400, signInForm(token, { redirectUrl: pending.target }, { kind: 'error', text: t('factorRestart') }));
         }
         const p = signInProblem(e);
         if (p.retryAfter) reply.header('retry-after', String(p.retryAfter));

@@ -5,7 +5,7 @@ import type { SessionService } from '../../core/sessions/types.ts';
 import type { SignInService } from '../../core/sign-in/sign-in-service.ts';
 import type { ActorTokenService, SignInTokenService } from '../../core/sign-in-tokens/ticket-service.ts';
 import type { UserService } from '../../core/users/user-service.ts';
-import { pageHeaders } from './index.ts';
+import { str } from './page-support.ts';
 import { t, type TextKey } from './text.ts';
 
 /** What the sign-in, sign-out, account and ticket pages need from the core. */
@@ -21,39 +21,9 @@ export interface SignInPagesDeps {
   cookieMaxAgeSeconds: number;
 }
 
-export type Body = Record<string, unknown>;
-export type Notice = { kind: 'error' | 'info'; text: string };
-
-export const str = (v: unknown, max = 1024) => (typeof v === 'string' ? v.slice(0, max) : '');
-
-
-export function send(reply: FastifyReply, status: number, html: string) {
-  pageHeaders(reply);
-  return reply.code(status).send(html);
-}
-
-/** A 303 to a target already checked by `safeTarget`. */
+/** A 303 to a target already checked by `redirectTarget`. */
 export function seeOther(reply: FastifyReply, location: string) {
   return reply.header('cache-control', 'no-store').redirect(location, 303);
-}
-
-/**
- * Where to go after success: `raw` when the redirect rules allow it (a path on this server or an
- * allowed URL), else `/account`. The answer is re-serialised by the URL parser, so what reaches
- * the Location header is percent-encoded ASCII (raw Unicode there would make Node refuse it).
- */
-export async function safeTarget(redirects: SignInPagesDeps['redirects'], raw: string, fallback = '/account'): Promise<string> {
-  if (!raw || !(await redirects.isAllowedRedirect(raw))) return fallback;
-  try {
-    if (raw.startsWith('/')) {
-      const u = new URL(raw, 'http://localhost');
-      // The parser must not have turned the path into another host (`/\host` and the like are refused above).
-      return u.origin === 'http://localhost' ? `${u.pathname}${u.search}${u.hash}` : fallback;
-    }
-    return new URL(raw).href;
-  } catch {
-    return fallback;
-  }
 }
 
 /** The pending second-factor token, and where to go once it is done; both scoped to /sign-in. */

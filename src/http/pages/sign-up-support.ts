@@ -5,7 +5,7 @@ import type { OrganizationInvitationService } from '../../core/invitations/organ
 import type { RedirectUrlService } from '../../core/instance/redirect-urls.ts';
 import type { SessionService } from '../../core/sessions/types.ts';
 import type { SignUpFlow } from '../../core/sign-ups/sign-up-flow.ts';
-import { pageHeaders } from './index.ts';
+import type { Notice } from './page-support.ts';
 import { esc, page } from './layout.ts';
 import { t, type TextKey } from './text.ts';
 
@@ -19,33 +19,6 @@ export interface SignUpPagesDeps {
   secureCookies: boolean;
   /** The browser cookie's lifetime: the session's absolute lifetime. */
   cookieMaxAgeSeconds: number;
-}
-
-export type Body = Record<string, unknown>;
-export type Notice = { kind: 'error' | 'info'; text: string };
-
-/** A form or query value as a bounded string; anything else is empty. */
-export const str = (v: unknown, max = 1024) => (typeof v === 'string' ? v.slice(0, max) : '');
-
-export function sendPage(reply: FastifyReply, status: number, html: string) {
-  pageHeaders(reply);
-  return reply.code(status).send(html);
-}
-
-/** Where to go after success: the first allowed candidate, else `/account` (the pages contract). */
-export async function redirectTarget(redirects: SignUpPagesDeps['redirects'], ...candidates: Array<string | null | undefined>): Promise<string> {
-  for (const c of candidates) {
-    if (!c || !(await redirects.isAllowedRedirect(c))) continue;
-    // Re-serialised so the Location header is percent-encoded ASCII (Node refuses raw Unicode there).
-    try {
-      if (!c.startsWith('/')) return new URL(c).href;
-      const u = new URL(c, 'http://localhost');
-      if (u.origin === 'http://localhost') return `${u.pathname}${u.search}${u.hash}`;
-    } catch {
-      // Not a URL after all: try the next candidate.
-    }
-  }
-  return '/account';
 }
 
 /** A page with only a notice and an optional link, for dead ends (expired links and the like). */

@@ -3,7 +3,8 @@ import type { Actor } from '../../core/sessions/types.ts';
 import { signInBrowser } from './browser-session.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { esc, form, page } from './layout.ts';
-import { type Body, safeTarget, seeOther, send, type SignInPagesDeps, str } from './sign-in-support.ts';
+import { type Body, redirectTarget, sendPage, str } from './page-support.ts';
+import { seeOther, type SignInPagesDeps } from './sign-in-support.ts';
 import { t } from './text.ts';
 
 /**
@@ -16,7 +17,7 @@ export function ticketPages(deps: SignInPagesDeps): FastifyPluginAsync {
     const csrf = (req: FastifyRequest, reply: FastifyReply) => csrfToken(req, reply, deps.secureCookies);
     const sessionDeps = { sessions: deps.sessions, secureCookies: deps.secureCookies, cookieMaxAgeSeconds: deps.cookieMaxAgeSeconds };
     const invalid = (reply: FastifyReply, status = 400) =>
-      send(reply, status, page({ title: t('ticketTitle'), notice: { kind: 'error', text: t('linkInvalid') }, body: `<p class="more"><a href="/sign-in">${esc(t('signInTitle'))}</a></p>` }));
+      sendPage(reply, status, page({ title: t('ticketTitle'), notice: { kind: 'error', text: t('linkInvalid') }, body: `<p class="more"><a href="/sign-in">${esc(t('signInTitle'))}</a></p>` }));
     const confirmForm = (path: string, token: string, ticket: string, redirectUrl: string) =>
       form(path, token, `<input type="hidden" name="token" value="${esc(ticket)}"><input type="hidden" name="redirect_url" value="${esc(redirectUrl)}">`, t('continue'));
 
@@ -49,7 +50,7 @@ export function ticketPages(deps: SignInPagesDeps): FastifyPluginAsync {
           const user = await deps.users.get(found.userId);
           const who = user.identifiers.find((i) => i.id === user.primaryEmailAddressId)?.value ?? user.username ?? user.id;
           const lead = found.actor ? t('impersonateLead', { user: who, actor: String(found.actor.sub) }) : t('ticketLead', { user: who });
-          return send(reply, 200, page({ title, body: `<p>${esc(lead)}</p>${confirmForm(path, csrf(req, reply), ticket, str(q.redirect_url, 2048))}` }));
+          return sendPage(reply, 200, page({ title, body: `<p>${esc(lead)}</p>${confirmForm(path, csrf(req, reply), ticket, str(q.redirect_url, 2048))}` }));
         } catch {
           return invalid(reply);
         }
@@ -61,7 +62,7 @@ export function ticketPages(deps: SignInPagesDeps): FastifyPluginAsync {
         const ticket = str(body.token, 256);
         const redirectUrl = str(body.redirect_url, 2048);
         if (!csrfValid(req, body.csrf)) {
-          return send(reply, 403, page({ title, notice: { kind: 'error', text: t('formExpired') }, body: confirmForm(path, token, ticket, redirectUrl) }));
+          return sendPage(reply, 403, page({ title, notice: { kind: 'error', text: t('formExpired') }, body: confirmForm(path, token, ticket, redirectUrl) }));
         }
         let redeemed;
         try {
@@ -72,9 +73,9 @@ export function ticketPages(deps: SignInPagesDeps): FastifyPluginAsync {
         try {
           await signInBrowser(req, reply, sessionDeps, redeemed);
         } catch {
-          return send(reply, 400, page({ title, notice: { kind: 'error', text: t('genericError') }, body: '' }));
+          return sendPage(reply, 400, page({ title, notice: { kind: 'error', text: t('genericError') }, body: '' }));
         }
-        return seeOther(reply, await safeTarget(deps.redirects, redirectUrl));
+        return seeOther(reply, await redirectTarget(deps.redirects, [redirectUrl]));
       });
     }
   };
