@@ -1,59 +1,40 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../src/core/clock.ts';
-import type { SessionService } from '../src/core/sessions/types.ts';
-import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
+import { BACKENDS } from './helpers/backends.ts';
+import { mailingPagesServer } from './helpers/mailing-pages.ts';
 import { codeIn, csrfOf, inputValue, linkIn, type PageClient, pageClient } from './helpers/page-client.ts';
-import { type SmtpReceiver, startSmtpReceiver } from './helpers/smtp-receiver.ts';
 
 describe.each(BACKENDS)('invitation acceptance pages (%s)', (backend) => {
-  let server: TestServer;
-  let smtp: SmtpReceiver;
   const clock = manualClock(new Date('2026-06-01T09:00:00Z'));
+  const env = mailingPagesServer(backend, clock);
+  const { deliver, signedInUserId } = env;
   let ip = 1;
 
-  beforeAll(async () => {
-    smtp = await startSmtpReceiver();
-    server = await startServer(backend, { SMTP_URL: smtp.url, EMAIL_FROM: 'Latchkey <no-reply@example.com>', TRUST_PROXY: 'true' }, { clock, delivery: { autoStart: false } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await smtp?.close();
-  });
-
-  const client = (): PageClient => pageClient(server.url, { 'x-forwarded-for': `10.2.0.${ip++}` });
+  const client = (): PageClient => pageClient(env.server.url, { 'x-forwarded-for': `10.2.0.${ip++}` });
   const post = async (path: string, json: unknown) => {
-    const res = await server.api(path, { method: 'POST', json });
+    const res = await env.server.api(path, { method: 'POST', json });
     const body = (await res.json()) as any;
     expect(res.status, JSON.stringify(body)).toBe(200);
     return body;
   };
   /** Delivers the outbox and returns the path (with query) of the newest link to `to` containing `needle`. */
   async function emailedLink(to: string, needle: string): Promise<string> {
-    await server.app.services.passwordReset.settle();
-    await server.app.delivery.drain();
-    const mail = smtp.messages.filter((m) => m.rcptTo.some((r) => r.toLowerCase() === to.toLowerCase())).at(-1);
+    const mail = (await deliver(to)).at(-1);
     const href = linkIn(mail?.html ?? '', needle);
     expect(href, `no ${needle} link to ${to}`).not.toBe('');
     const url = new URL(href);
     // Without PUBLIC_URL, links point at the address the server listens on.
-    expect(url.origin).toBe(new URL(server.url).origin);
+    expect(url.origin).toBe(new URL(env.server.url).origin);
     return url.pathname + url.search;
   }
   async function lastCode(to: string): Promise<string> {
-    await server.app.delivery.drain();
-    return codeIn(smtp.messages.filter((m) => m.rcptTo.includes(to)).at(-1)?.text ?? '');
-  }
-  async function signedInUserId(c: PageClient): Promise<string | null> {
-    const token = c.cookie('__latchkey_client');
-    if (!token) return null;
-    const sessions = (server.app.services as unknown as { sessions: SessionService }).sessions;
-    return (await sessions.lastActiveSession((await sessions.clientFromToken(token)).id))?.userId ?? null;
+    return codeIn((await deliver(to)).at(-1)?.text ?? '');
   }
   async function userByEmail(email: string) {
-    return ((await (await server.api(`/v1/users?email_address=${encodeURIComponent(email)}`)).json()) as any[])[0];
+    return ((await (await env.server.api(`/v1/users?email_address=${encodeURIComponent(email)}`)).json()) as any[])[0];
   }
   async function memberships(orgId: string): Promise<Array<[string, string]>> {
-    const body = (await (await server.api(`/v1/organizations/${orgId}/memberships?limit=100`)).json()) as any;
+    const body = (await (await env.server.api(`/v1/organizations/${orgId}/memberships?limit=100`)).json()) as any;
     return body.data.map((m: any) => [m.public_user_data.identifier, m.role]).sort();
   }
   /** Signs up through the pages (code from SMTP); the browser ends signed in. */
@@ -90,9 +71,9 @@ describe.each(BACKENDS)('invitation acceptance pages (%s)', (backend) => {
       const user = await userByEmail('invitee@example.com');
       expect(user.public_metadata).toEqual({ plan: 'pro' });
       expect(user.email_addresses.map((e: any) => [e.email_address, e.verification.status, e.verification.strategy])).toEqual([['Invitee@Example.com', 'verified', 'ticket']]);
-      expect((await server.api(`/v1/users/${user.id}/verify_password`, { method: 'POST', json: { password: 'a fine long passphrase' } })).status).toBe(200);
+      expect((await env.server.api(`/v1/users/${user.id}/verify_password`, { method: 'POST', json: { password: 'a fine long passphrase' } })).status).toBe(200);
       expect(await signedInUserId(c)).toBe(user.id);
-      const listed = (await (await server.api(`/v1/invitations?status=accepted`)).json()) as any[];
+      const listed = (await (await env.server.api(`/v1/invitations?status=accepted`)).json()) as any[];
       expect(listed.map((i) => i.id)).toContain(inv.id);
 
       // The link works once.
@@ -139,7 +120,7 @@ describe.each(BACKENDS)('invitation acceptance pages (%s)', (backend) => {
       const c = client();
       const landing = await c.get(link);
       expect(landing.status).toBe(303);
-      const toSignUp = new URL(landing.location ?? '', server.url);
+      const toSignUp = new URL(landing.location ?? '', env.server.url);
       expect(toSignUp.pathname).toBe('/sign-up');
       expect(toSignUp.searchParams.get('email_address')).toBe('newbie@example.com');
       expect(toSignUp.searchParams.get('redirect_url')).toBe(link);

@@ -1,33 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { manualClock } from '../src/core/clock.ts';
-import type { SessionService } from '../src/core/sessions/types.ts';
-import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
+import { BACKENDS } from './helpers/backends.ts';
+import { mailingPagesServer } from './helpers/mailing-pages.ts';
 import { codeIn, csrfOf, type PageClient, pageClient } from './helpers/page-client.ts';
-import { type SmtpReceiver, startSmtpReceiver } from './helpers/smtp-receiver.ts';
 
 describe.each(BACKENDS)('hosted sign-up (%s)', (backend) => {
-  let server: TestServer;
-  let smtp: SmtpReceiver;
   const clock = manualClock(new Date('2026-06-01T09:00:00Z'));
+  const env = mailingPagesServer(backend, clock);
+  const { deliver, signedInUserId } = env;
   let ip = 1;
 
-  beforeAll(async () => {
-    smtp = await startSmtpReceiver();
-    // TRUST_PROXY lets each test come from its own address, so per-IP limits only bite where tested.
-    server = await startServer(backend, { SMTP_URL: smtp.url, EMAIL_FROM: 'Latchkey <no-reply@example.com>', TRUST_PROXY: 'true' }, { clock, delivery: { autoStart: false } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await smtp?.close();
-  });
-
-  const mailsTo = (to: string) => smtp.messages.filter((m) => m.rcptTo.some((r) => r.toLowerCase() === to.toLowerCase()));
-  /** Delivers what the outbox holds and returns the emails `to` received. */
-  async function deliver(to: string) {
-    await server.app.services.passwordReset.settle();
-    await server.app.delivery.drain();
-    return mailsTo(to);
-  }
+  const mailsTo = (to: string) => env.smtp.messages.filter((m) => m.rcptTo.some((r) => r.toLowerCase() === to.toLowerCase()));
   async function lastCode(to: string): Promise<string> {
     const mails = await deliver(to);
     expect(mails.length).toBeGreaterThan(0);
@@ -36,20 +19,13 @@ describe.each(BACKENDS)('hosted sign-up (%s)', (backend) => {
     return code;
   }
   /** A fresh browser from its own address, so per-IP limits only bite where a test means them to. */
-  const client = (): PageClient => pageClient(server.url, { 'x-forwarded-for': `10.1.${Math.floor(ip / 250)}.${ip++ % 250}` });
+  const client = (): PageClient => pageClient(env.server.url, { 'x-forwarded-for': `10.1.${Math.floor(ip / 250)}.${ip++ % 250}` });
   async function start(c: PageClient, email: string, password: string, query = '') {
     const form = await c.get(`/sign-up${query}`);
     return c.post('/sign-up', { csrf: csrfOf(form.html), email_address: email, password, redirect_url: new URLSearchParams(query.slice(1)).get('redirect_url') ?? '' });
   }
-  async function signedInUserId(c: PageClient): Promise<string | null> {
-    const token = c.cookie('__latchkey_client');
-    if (!token) return null;
-    const sessions = (server.app.services as unknown as { sessions: SessionService }).sessions;
-    const found = await sessions.lastActiveSession((await sessions.clientFromToken(token)).id);
-    return found?.userId ?? null;
-  }
   async function userByEmail(email: string) {
-    const res = await server.api(`/v1/users?email_address=${encodeURIComponent(email)}`);
+    const res = await env.server.api(`/v1/users?email_address=${encodeURIComponent(email)}`);
     return ((await res.json()) as Array<{ id: string; email_addresses: Array<{ email_address: string; verification: { status: string; strategy: string } }> }>)[0];
   }
 
@@ -79,16 +55,16 @@ describe.each(BACKENDS)('hosted sign-up (%s)', (backend) => {
 
     const user = await userByEmail('new.person@example.com');
     expect(user.email_addresses.map((e) => [e.email_address, e.verification.status, e.verification.strategy])).toEqual([['New.Person@example.com', 'verified', 'email_code']]);
-    expect((await server.api(`/v1/users/${user.id}/verify_password`, { method: 'POST', json: { password: 'a fine long passphrase' } })).status).toBe(200);
+    expect((await env.server.api(`/v1/users/${user.id}/verify_password`, { method: 'POST', json: { password: 'a fine long passphrase' } })).status).toBe(200);
     expect(await signedInUserId(c)).toBe(user.id);
 
     // The sign-up row is complete, readable through the admin API, and its password digest is not the password.
-    const row = await server.app.database.db.selectFrom('sign_ups').selectAll().where('email_address', '=', 'New.Person@example.com').executeTakeFirstOrThrow();
+    const row = await env.server.app.database.db.selectFrom('sign_ups').selectAll().where('email_address', '=', 'New.Person@example.com').executeTakeFirstOrThrow();
     expect(row.password_digest).toMatch(/^\$argon2id\$/);
-    const signUp = (await (await server.api(`/v1/sign_ups/${row.id}`)).json()) as { status: string; created_user_id: string; verifications: unknown };
+    const signUp = (await (await env.server.api(`/v1/sign_ups/${row.id}`)).json()) as { status: string; created_user_id: string; verifications: unknown };
     expect([signUp.status, signUp.created_user_id]).toEqual(['complete', user.id]);
     // The code is stored hashed and works once.
-    const codes = await server.app.database.db.selectFrom('sign_up_codes').select(['code_hash', 'consumed_at']).where('sign_up_id', '=', row.id).execute();
+    const codes = await env.server.app.database.db.selectFrom('sign_up_codes').select(['code_hash', 'consumed_at']).where('sign_up_id', '=', row.id).execute();
     expect(codes.map((r) => r.code_hash).join()).not.toContain(code);
     expect(codes.every((r) => r.consumed_at !== null)).toBe(true);
     const again = await c.post('/sign-up/verify', { csrf: csrfOf(verify.html), code });
@@ -141,10 +117,10 @@ describe.each(BACKENDS)('hosted sign-up (%s)', (backend) => {
     await c.follow(await start(c, 'twice@example.com', 'double click passphrase'));
     const code = await lastCode('twice@example.com');
     const token = c.cookie('__latchkey_sign_up') as string;
-    const flow = server.app.services.signUpFlow;
+    const flow = env.server.app.services.signUpFlow;
     const results = await Promise.allSettled([flow.verify(token, code), flow.verify(token, code)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const users = (await (await server.api('/v1/users?email_address=twice@example.com')).json()) as unknown[];
+    const users = (await (await env.server.api('/v1/users?email_address=twice@example.com')).json()) as unknown[];
     expect(users).toHaveLength(1);
   });
 
@@ -185,7 +161,7 @@ describe.each(BACKENDS)('hosted sign-up (%s)', (backend) => {
   });
 
   it('does not reveal that an address has an account: same answer, and the owner gets a reset email instead of a code', async () => {
-    const created = await server.api('/v1/users', { method: 'POST', json: { email_address: ['taken@example.com'], password: 'the owner passphrase' } });
+    const created = await env.server.api('/v1/users', { method: 'POST', json: { email_address: ['taken@example.com'], password: 'the owner passphrase' } });
     expect(created.status).toBe(200);
     const a = client();
     const b = client();
@@ -205,24 +181,24 @@ describe.each(BACKENDS)('hosted sign-up (%s)', (backend) => {
     // Whatever code the owner's email holds, it does not complete this sign-up.
     const guess = await a.post('/sign-up/verify', { csrf: csrfOf(va.html), code: codeIn(ownerMail[0].text) });
     expect(guess.status).toBe(400);
-    const users = (await (await server.api('/v1/users?email_address=taken@example.com')).json()) as unknown[];
+    const users = (await (await env.server.api('/v1/users?email_address=taken@example.com')).json()) as unknown[];
     expect(users).toHaveLength(1);
   });
 
   it('applies the instance restrictions: blocklist and allowlist', async () => {
-    expect((await server.api('/v1/instance/restrictions', { method: 'PATCH', json: { blocklist: true } })).status).toBe(200);
-    expect((await server.api('/v1/blocklist_identifiers', { method: 'POST', json: { identifier: '*@blocked.example' } })).status).toBe(200);
+    expect((await env.server.api('/v1/instance/restrictions', { method: 'PATCH', json: { blocklist: true } })).status).toBe(200);
+    expect((await env.server.api('/v1/blocklist_identifiers', { method: 'POST', json: { identifier: '*@blocked.example' } })).status).toBe(200);
     const c = client();
     const blocked = await start(c, 'someone@blocked.example', 'a fine long passphrase');
     expect(blocked.status).toBe(403);
     expect(blocked.html).toContain('cannot be used to sign up');
 
-    await server.api('/v1/instance/restrictions', { method: 'PATCH', json: { blocklist: false, allowlist: true } });
-    await server.api('/v1/allowlist_identifiers', { method: 'POST', json: { identifier: '*@allowed.example', notify: false } });
+    await env.server.api('/v1/instance/restrictions', { method: 'PATCH', json: { blocklist: false, allowlist: true } });
+    await env.server.api('/v1/allowlist_identifiers', { method: 'POST', json: { identifier: '*@allowed.example', notify: false } });
     expect((await start(c, 'outsider@example.com', 'a fine long passphrase')).status).toBe(403);
     const allowed = await start(c, 'insider@allowed.example', 'a fine long passphrase');
     expect(allowed.status).toBe(303);
-    await server.api('/v1/instance/restrictions', { method: 'PATCH', json: { allowlist: false } });
+    await env.server.api('/v1/instance/restrictions', { method: 'PATCH', json: { allowlist: false } });
     await deliver('insider@allowed.example');
     expect(mailsTo('someone@blocked.example')).toEqual([]);
   });

@@ -9,20 +9,26 @@ export function createLockoutStore(db: Kysely<Database>): LockoutStore {
       translated(async () => {
         const hourAgo = new Date(now.getTime() - 3_600_000);
         // An expired lock starts a fresh count; a window older than an hour starts a fresh window.
-        const res = await sql<{ failed_attempts: number }>`
+        const res = await sql<{ password_digest: string; password_hasher: string }>`
           UPDATE users SET
             failed_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= ${now} THEN 1 ELSE failed_attempts + 1 END,
             locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= ${now} THEN NULL ELSE locked_until END,
             failures_in_window = CASE WHEN failure_window_start IS NULL OR failure_window_start <= ${hourAgo} THEN 1 ELSE failures_in_window + 1 END,
             failure_window_start = CASE WHEN failure_window_start IS NULL OR failure_window_start <= ${hourAgo} THEN ${now} ELSE failure_window_start END
-          WHERE id = ${userId}
+          WHERE id = ${userId} AND password_digest IS NOT NULL AND password_hasher IS NOT NULL AND deletion_requested_at IS NULL
             AND (locked_until IS NULL OR locked_until <= ${now})
             AND (failed_attempts < ${policy.threshold} OR (locked_until IS NOT NULL AND locked_until <= ${now}))
             AND NOT (failure_window_start > ${hourAgo} AND failures_in_window >= ${policy.hourlyMax})
-          RETURNING failed_attempts`.execute(db);
-        if (res.rows.length > 0) return { status: 'reserved' as const };
-        const row = await db.selectFrom('users').select(['locked_until', 'failure_window_start', 'failures_in_window']).where('id', '=', userId).executeTakeFirst();
-        if (!row) return { status: 'missing' as const };
+          RETURNING password_digest, password_hasher`.execute(db);
+        const reserved = res.rows[0];
+        if (reserved) return { status: 'reserved' as const, password: { digest: reserved.password_digest, hasher: reserved.password_hasher } };
+        const row = await db
+          .selectFrom('users')
+          .select(['locked_until', 'failure_window_start', 'failures_in_window', 'password_digest', 'password_hasher', 'deletion_requested_at'])
+          .where('id', '=', userId)
+          .executeTakeFirst();
+        if (!row || row.deletion_requested_at) return { status: 'missing' as const };
+        if (!row.password_digest || !row.password_hasher) return { status: 'no_password' as const };
         const windowEnd = row.failure_window_start && row.failures_in_window >= policy.hourlyMax ? new Date(row.failure_window_start.getTime() + 3_600_000) : null;
         const until = row.locked_until && row.locked_until > now ? row.locked_until : windowEnd;
         return { status: 'locked' as const, lockedUntil: until };

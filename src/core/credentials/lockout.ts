@@ -14,14 +14,25 @@ export interface LockoutPolicy {
 
 export const DEFAULT_LOCKOUT: LockoutPolicy = { threshold: 10, durationMs: 60 * 60 * 1000, hourlyMax: 100 };
 
-export type AttemptReservation = { status: 'reserved' } | { status: 'locked'; lockedUntil: Date | null } | { status: 'missing' };
+/** A stored password digest and the hasher that made it. */
+export interface StoredPassword {
+  digest: string;
+  hasher: string;
+}
+
+export type AttemptReservation =
+  | { status: 'reserved'; password: StoredPassword }
+  | { status: 'locked'; lockedUntil: Date | null }
+  | { status: 'missing' }
+  | { status: 'no_password' };
 
 /** Storage for the failure counters; each call is one atomic statement. */
 export interface LockoutStore {
   /**
    * Counts an attempt before the password is checked, and refuses when the user is locked or the
    * count has reached the threshold. Because the check and the count are one row update, N
-   * parallel attempts run at most `threshold` password checks.
+   * parallel attempts run at most `threshold` password checks. The same update returns the stored
+   * digest, so a sign-in reads it in no extra round trip; a user without a password is not counted.
    */
   reserveAttempt(userId: string, now: Date, policy: LockoutPolicy): Promise<AttemptReservation>;
   /** A correct password clears the consecutive count. */
@@ -47,15 +58,15 @@ export function lockedError(lockedUntil: Date | null, now: Date): DomainError {
 export async function guardedPasswordCheck(
   deps: { store: Store; clock: Clock; policy: LockoutPolicy },
   userId: string,
-  check: () => Promise<boolean>,
-): Promise<boolean | 'missing'> {
+  check: (stored: StoredPassword) => Promise<boolean>,
+): Promise<boolean | 'missing' | 'no_password'> {
   const { store, clock, policy } = deps;
   const reservation = await store.lockout.reserveAttempt(userId, clock.now(), policy);
-  if (reservation.status === 'missing') return 'missing';
+  if (reservation.status === 'missing' || reservation.status === 'no_password') return reservation.status;
   if (reservation.status === 'locked') throw lockedError(reservation.lockedUntil, clock.now());
   let ok = false;
   try {
-    ok = await check();
+    ok = await check(reservation.password);
   } finally {
     if (ok) await store.lockout.recordSuccess(userId);
     else await store.lockout.recordFailure(userId, clock.now(), policy);

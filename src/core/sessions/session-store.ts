@@ -1,32 +1,14 @@
-import type { Actor, SessionStatus } from './types.ts';
+import type { Client, Session, SessionStatus } from './types.ts';
 
 /**
- * A session row as stored. `status` is what happened to it (active, ended, revoked, removed);
- * whether an `active` row has expired or been abandoned by now is decided on read, by
- * `effectiveStatus` here and by the same rule in SQL for list filters.
+ * A session row as stored: the contract's Session field for field. `status` is what happened to
+ * it (active, ended, revoked, removed); whether an `active` row has expired or been abandoned by
+ * now is decided on read, by `effectiveStatus` here and by the same rule in SQL for list filters.
  */
-export interface SessionRow {
-  id: string;
-  userId: string;
-  clientId: string;
-  actor: Actor | null;
-  status: SessionStatus;
-  lastActiveOrganizationId: string | null;
-  lastActiveAt: Date;
-  expireAt: Date;
-  abandonAt: Date;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type SessionRow = Session;
 
-export interface ClientRow {
-  id: string;
-  lastActiveSessionId: string | null;
-  signInId: string | null;
-  signUpId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A client row as stored: the contract's Client without its sessions, which are read separately. */
+export type ClientRow = Omit<Client, 'sessionIds' | 'sessions'>;
 
 /** Why a session could not be inserted: the user is gone (or being deleted), banned or locked. */
 export type SessionInsertRefusal = 'user_not_found' | 'user_banned' | 'user_locked';

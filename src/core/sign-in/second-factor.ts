@@ -6,7 +6,7 @@ import { newId } from '../ids.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import type { Store } from '../store.ts';
 import type { User } from '../users/types.ts';
-import { CODE_MAX_ATTEMPTS, CODE_TTL_MS, hashCode, hashToken, newCode, newToken, sameHash } from '../verification/one-time.ts';
+import { CODE_TTL_MS, codeMatches, freshCode, hashToken, newToken } from '../verification/one-time.ts';
 import type { VerificationRecord } from '../verification/verification-store.ts';
 import { maskEmail } from './find-account.ts';
 
@@ -74,7 +74,7 @@ export function createSecondFactor(deps: SecondFactorDeps) {
     if (!pending?.codeHash) throw new DomainError('verification_missing', 'Ask for a code first.', { param: 'code' });
     if (pending.expiresAt <= now) throw new DomainError('verification_expired', 'This code has expired; ask for a new one.', { param: 'code' });
     if (!(await store.verifications.reserveAttempt(pending.id, now))) throw new DomainError('verification_failed', 'Too many attempts; ask for a new code.', { param: 'code' });
-    if (!/^\d{6}$/.test(code) || !sameHash(pending.codeHash, hashCode(pending.id, code))) throw new DomainError('verification_code_incorrect', 'Incorrect code.', { param: 'code' });
+    if (!codeMatches(pending.id, pending.codeHash, code)) throw new DomainError('verification_code_incorrect', 'Incorrect code.', { param: 'code' });
     if (!(await store.verifications.consume(pending.id, now))) throw new DomainError('verification_missing', 'This code was already used.', { param: 'code' });
   }
 
@@ -119,7 +119,7 @@ export function createSecondFactor(deps: SecondFactorDeps) {
       if (!r.allowed) throw new DomainError('rate_limited', 'Too many codes were sent; try again later.', { retryAfterSeconds: r.retryAfterSeconds });
       const now = clock.now();
       const id = newId('ver');
-      const code = newCode();
+      const { code, stored } = freshCode(id, now);
       await store.transaction(async (tx) => {
         await tx.verifications.voidPending(user.id, 'sign_in_email_code', null, now);
         await tx.verifications.insert({
@@ -128,14 +128,8 @@ export function createSecondFactor(deps: SecondFactorDeps) {
           identifierId: user.primaryEmailAddressId,
           purpose: 'sign_in_email_code',
           strategy: 'email_code',
-          codeHash: hashCode(id, code),
           tokenHash: null,
-          attempts: 0,
-          maxAttempts: CODE_MAX_ATTEMPTS,
-          expiresAt: new Date(now.getTime() + CODE_TTL_MS),
-          consumedAt: null,
-          voidedAt: null,
-          createdAt: now,
+          ...stored,
         });
         await deps.outbox.enqueue(tx, {
           channel: 'email',

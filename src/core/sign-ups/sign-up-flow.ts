@@ -11,7 +11,7 @@ import type { Store } from '../store.ts';
 import type { CreateUserHooks, CreateUserInput } from '../users/create-user.ts';
 import { normalizeEmail } from '../users/identifiers.ts';
 import type { User } from '../users/types.ts';
-import { CODE_MAX_ATTEMPTS, CODE_TTL_MS, hashCode, hashToken, newCode, newToken, sameHash } from '../verification/one-time.ts';
+import { CODE_TTL_MS, codeMatches, freshCode, hashToken, newToken } from '../verification/one-time.ts';
 import type { BrowserSignUp } from './sign-up-code-store.ts';
 import { SIGN_UP_LIFETIME_MS, signUpStatus } from './sign-up-service.ts';
 
@@ -66,9 +66,9 @@ export function createSignUpFlow(deps: SignUpFlowDeps) {
   async function issueCode(tx: Store, signUpId: string, emailAddress: string, send: boolean): Promise<void> {
     const now = clock.now();
     const id = newId('suc');
-    const code = newCode();
+    const { code, stored } = freshCode(id, now);
     await tx.signUpCodes.voidCodes(signUpId, now);
-    await tx.signUpCodes.insertCode({ id, signUpId, codeHash: hashCode(id, code), attempts: 0, maxAttempts: CODE_MAX_ATTEMPTS, expiresAt: new Date(now.getTime() + CODE_TTL_MS), consumedAt: null, voidedAt: null, createdAt: now });
+    await tx.signUpCodes.insertCode({ id, signUpId, ...stored });
     if (send) {
       await outbox.enqueue(tx, { channel: 'email', to: emailAddress, template: 'verification_code', data: { email_address: emailAddress, otp_code: code, expires_in_minutes: CODE_TTL_MS / 60_000 }, secrets: [code] });
     }
@@ -183,7 +183,7 @@ export function createSignUpFlow(deps: SignUpFlowDeps) {
       if (latest.expiresAt <= now) throw new DomainError('verification_expired', 'This code has expired; ask for a new one.', { param: 'code' });
       const reserved = await store.signUpCodes.reserveAttempt(latest.id, now);
       if (!reserved) throw new DomainError('verification_failed', 'Too many attempts; ask for a new code.', { param: 'code' });
-      if (!/^\d{6}$/.test(code) || !sameHash(latest.codeHash, hashCode(latest.id, code))) {
+      if (!codeMatches(latest.id, latest.codeHash, code)) {
         throw new DomainError('verification_code_incorrect', 'Incorrect code.', { param: 'code', attemptsLeft: reserved.maxAttempts - reserved.attempts });
       }
       return deps.createUser(

@@ -1,6 +1,6 @@
 import { normalizePassword, checkPassword } from '../credentials/password-policy.ts';
 import { NATIVE_HASHER } from '../credentials/password-hasher.ts';
-import { guardedPasswordCheck, type LockoutPolicy } from '../credentials/lockout.ts';
+import { guardedPasswordCheck, type LockoutPolicy, type StoredPassword } from '../credentials/lockout.ts';
 import { DomainError } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { type CreateUserDeps, type CreateUserHooks, type CreateUserInput, createUser } from './create-user.ts';
@@ -300,18 +300,19 @@ export function createUserService(
      * so foreign hashes live only until each user's next successful check.
      */
     async verifyPassword(id: string, password: string): Promise<true> {
-      const stored = await store.users.findPassword(id);
-      if (stored === null) {
-        if (!(await store.users.findById(id))) throw notFound(id);
-        throw new DomainError('password_not_set', 'This user has no password.', { param: 'password' });
-      }
       const normalized = normalizePassword(password);
-      const ok = await guardedPasswordCheck({ store, clock, policy: deps.lockout }, id, () => hasher.verify(normalized, stored.digest, stored.hasher));
+      let checked: StoredPassword | undefined;
+      // The lockout reservation hands back the digest: one round trip before the hash.
+      const ok = await guardedPasswordCheck({ store, clock, policy: deps.lockout }, id, (stored) => {
+        checked = stored;
+        return hasher.verify(normalized, stored.digest, stored.hasher);
+      });
       if (ok === 'missing') throw notFound(id);
-      if (!ok) throw new DomainError('password_incorrect', 'Password is incorrect.', { param: 'password' });
-      if (hasher.needsRehash(stored.digest, stored.hasher)) {
+      if (ok === 'no_password') throw new DomainError('password_not_set', 'This user has no password.', { param: 'password' });
+      if (!ok || !checked) throw new DomainError('password_incorrect', 'Password is incorrect.', { param: 'password' });
+      if (hasher.needsRehash(checked.digest, checked.hasher)) {
         // Only if the password is still the one just checked: a change made meanwhile wins.
-        await store.users.rehashPassword(id, stored.digest, await hasher.hash(normalized), NATIVE_HASHER);
+        await store.users.rehashPassword(id, checked.digest, await hasher.hash(normalized), NATIVE_HASHER);
       }
       return true;
     },

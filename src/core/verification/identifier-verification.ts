@@ -4,7 +4,7 @@ import { DomainError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store.ts';
 import type { Identifier } from '../users/types.ts';
-import { CODE_MAX_ATTEMPTS, CODE_TTL_MS, hashCode, hashToken, LINK_TTL_MS, newCode, newToken, sameHash } from './one-time.ts';
+import { CODE_MAX_ATTEMPTS, CODE_TTL_MS, codeMatches, hashCode, hashToken, LINK_TTL_MS, newCode, newToken } from './one-time.ts';
 
 export interface IdentifierVerificationDeps {
   store: Store;
@@ -90,7 +90,7 @@ export function createIdentifierVerification(deps: IdentifierVerificationDeps) {
       const reserved = await store.verifications.reserveAttempt(pending.id, now);
       if (!reserved) throw new DomainError('verification_failed', 'Too many attempts; request a new code.', { param: 'code' });
       await store.users.updateIdentifier(ident.id, { verificationAttempts: reserved.attempts, updatedAt: now });
-      if (!/^\d{6}$/.test(code) || !sameHash(reserved.codeHash as string, hashCode(pending.id, code))) throw codeWrong();
+      if (!codeMatches(pending.id, reserved.codeHash as string, code)) throw codeWrong();
       return store.transaction(async (tx) => {
         if (!(await tx.verifications.consume(pending.id, now))) throw new DomainError('verification_missing', 'This code was already used.', { param: 'code' });
         await markVerified(tx, ident, pending.strategy, reserved.attempts, pending.expiresAt);

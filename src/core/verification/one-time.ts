@@ -17,6 +17,21 @@ export function hashCode(verificationId: string, code: string): string {
   return createHash('sha256').update(`${verificationId}:${code}`).digest('hex');
 }
 
+/**
+ * A new code and what is stored for it under the baseline: its hash, no attempts used out of
+ * CODE_MAX_ATTEMPTS, CODE_TTL_MS to live. The code itself goes only into the message.
+ */
+export function freshCode(id: string, now: Date) {
+  const code = newCode();
+  const stored = { codeHash: hashCode(id, code), attempts: 0, maxAttempts: CODE_MAX_ATTEMPTS, expiresAt: new Date(now.getTime() + CODE_TTL_MS), consumedAt: null, voidedAt: null, createdAt: now };
+  return { code, stored };
+}
+
+/** Whether `code` (six digits) is the one stored as `codeHash` for the row `id`; constant-time. */
+export function codeMatches(id: string, codeHash: string, code: string): boolean {
+  return /^\d{6}$/.test(code) && sameHash(codeHash, hashCode(id, code));
+}
+
 /** A link or ticket token: 256 bits, url-safe; only its hash is stored. */
 export function newToken(): { token: string; hash: string } {
   const token = randomToken(32);

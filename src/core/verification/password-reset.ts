@@ -11,7 +11,7 @@ import type { Store } from '../store.ts';
 import { lookupForm } from '../users/identifiers.ts';
 import type { User } from '../users/types.ts';
 import type { RevocationReason } from '../sessions/types.ts';
-import { CODE_MAX_ATTEMPTS, CODE_TTL_MS, hashCode, hashToken, newCode, newToken, sameHash, TICKET_TTL_MS } from './one-time.ts';
+import { CODE_TTL_MS, codeMatches, freshCode, hashToken, newToken, TICKET_TTL_MS } from './one-time.ts';
 
 /** Reset requests allowed per account (identifier) and per IP in a 15-minute window. */
 export const RESET_LIMITS = { perIdentifier: 3, perIp: 20, windowMs: 15 * 60_000 };
@@ -56,7 +56,7 @@ export function createPasswordReset(deps: PasswordResetDeps) {
     if (!found || found.user.banned) return;
     const now = clock.now();
     const id = newId('ver');
-    const code = newCode();
+    const { code, stored } = freshCode(id, now);
     const link = newToken();
     await store.transaction(async (tx) => {
       await tx.verifications.voidPending(found.user.id, 'reset_password', null, now);
@@ -66,14 +66,8 @@ export function createPasswordReset(deps: PasswordResetDeps) {
         identifierId: null,
         purpose: 'reset_password',
         strategy: found.type === 'email_address' ? 'reset_password_email_code' : 'reset_password_phone_code',
-        codeHash: hashCode(id, code),
         tokenHash: link.hash,
-        attempts: 0,
-        maxAttempts: CODE_MAX_ATTEMPTS,
-        expiresAt: new Date(now.getTime() + CODE_TTL_MS),
-        consumedAt: null,
-        voidedAt: null,
-        createdAt: now,
+        ...stored,
       });
       await outbox.enqueue(tx, {
         channel: found.type === 'email_address' ? 'email' : 'sms',
@@ -147,7 +141,7 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       if (pending.expiresAt <= now) throw new DomainError('verification_expired', 'This code has expired; request a new one.', { param: 'code' });
       const reserved = await store.verifications.reserveAttempt(pending.id, now);
       if (!reserved) throw new DomainError('verification_failed', 'Too many attempts; request a new code.', { param: 'code' });
-      if (!/^\d{6}$/.test(code) || !sameHash(pending.codeHash, hashCode(pending.id, code))) {
+      if (!codeMatches(pending.id, pending.codeHash, code)) {
         throw new DomainError('verification_code_incorrect', 'Incorrect code.', { param: 'code' });
       }
       return store.transaction(async (tx) => {
@@ -192,10 +186,10 @@ export function createPasswordReset(deps: PasswordResetDeps) {
     /** A self-service change: the current password is required, under the lockout rules. */
     async change(userId: string, current: string, next: string): Promise<void> {
       const user = await store.users.findById(userId);
-      const stored = user ? await store.users.findPassword(userId) : null;
       if (!user) throw new DomainError('user_not_found', `No user was found with id ${userId}.`, { param: 'user_id' });
-      if (!stored) throw new DomainError('password_not_set', 'This user has no password.', { param: 'current_password' });
-      const ok = await guardedPasswordCheck({ store, clock, policy: deps.lockout }, userId, () => hasher.verify(normalizePassword(current), stored.digest, stored.hasher));
+      const ok = await guardedPasswordCheck({ store, clock, policy: deps.lockout }, userId, (stored) => hasher.verify(normalizePassword(current), stored.digest, stored.hasher));
+      if (ok === 'no_password') throw new DomainError('password_not_set', 'This user has no password.', { param: 'current_password' });
+      if (ok === 'missing') throw new DomainError('user_not_found', `No user was found with id ${userId}.`, { param: 'user_id' });
       if (ok !== true) throw new DomainError('password_incorrect', 'The current password is incorrect.', { param: 'current_password' });
       const digest = await hasher.hash(policyChecked(user, next));
       await store.transaction(async (tx) => {

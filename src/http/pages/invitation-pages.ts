@@ -33,6 +33,16 @@ export function invitationPages(deps: SignUpPagesDeps): FastifyPluginAsync {
       return sendPage(reply, p.status, messagePage(t('invitationTitle'), { kind: 'error', text: t(p.key) }, { href: '/account', text: t('continueLink') }));
     };
 
+    /** The invitation and its organization; null once the dead-end page has been sent instead. */
+    async function lookup(reply: FastifyReply, token: string): Promise<{ invitation: OrganizationInvitation; organization: Organization } | null> {
+      try {
+        return await deps.organizationInvitations.lookup(token);
+      } catch (e) {
+        deadEnd(reply, e);
+        return null;
+      }
+    }
+
     const wrongAccount = (reply: FastifyReply, token: string, inv: OrganizationInvitation, org: Organization) =>
       sendPage(
         reply,
@@ -49,12 +59,8 @@ export function invitationPages(deps: SignUpPagesDeps): FastifyPluginAsync {
 
     app.get('/accept-invitation', async (req, reply) => {
       const token = str((req.query as Body)?.token, 200);
-      let found: { invitation: OrganizationInvitation; organization: Organization };
-      try {
-        found = await deps.organizationInvitations.lookup(token);
-      } catch (e) {
-        return deadEnd(reply, e);
-      }
+      const found = await lookup(reply, token);
+      if (!found) return reply;
       const { invitation: inv, organization: org } = found;
       const session = await currentBrowserSession(req, deps.sessions);
       if (!session) return toSignInOrUp(reply, token, inv);
@@ -66,12 +72,8 @@ export function invitationPages(deps: SignUpPagesDeps): FastifyPluginAsync {
     app.post('/accept-invitation', async (req, reply) => {
       const body = (req.body ?? {}) as Body;
       const token = str(body.token, 200);
-      let found: { invitation: OrganizationInvitation; organization: Organization };
-      try {
-        found = await deps.organizationInvitations.lookup(token);
-      } catch (e) {
-        return deadEnd(reply, e);
-      }
+      const found = await lookup(reply, token);
+      if (!found) return reply;
       const { invitation: inv, organization: org } = found;
       if (!csrfValid(req, body.csrf)) {
         csrf(req, reply);
@@ -89,7 +91,7 @@ export function invitationPages(deps: SignUpPagesDeps): FastifyPluginAsync {
         return sendPage(reply, hit[0], messagePage(t('orgInviteTitle', { organization: org.name }), { kind: 'error', text: t(hit[1]) }, { href: '/account', text: t('continueLink') }));
       }
       // With no redirect of its own, the invitee lands on a confirmation here.
-      if (inv.redirectUrl && (await deps.redirects.isAllowedRedirect(inv.redirectUrl))) return reply.redirect(await redirectTarget(deps.redirects, inv.redirectUrl), 303);
+      if (inv.redirectUrl && (await deps.redirects.isAllowedRedirect(inv.redirectUrl))) return reply.redirect(await redirectTarget(deps.redirects, [inv.redirectUrl]), 303);
       return sendPage(reply, 200, messagePage(t('orgJoinedTitle', { organization: org.name }), { kind: 'info', text: t('orgJoined', { organization: org.name }) }, { href: '/account', text: t('continueLink') }));
     });
   };

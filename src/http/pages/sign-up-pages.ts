@@ -5,18 +5,8 @@ import { SIGN_UP_LIFETIME_MS } from '../../core/sign-ups/sign-up-service.ts';
 import { signInBrowser } from './browser-session.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { esc, field, form, page } from './layout.ts';
-import {
-  type Body,
-  formProblem,
-  invitationProblem,
-  messagePage,
-  type Notice,
-  redirectTarget,
-  sendPage,
-  type SignUpPagesDeps,
-  str,
-  withRetryAfter,
-} from './sign-up-support.ts';
+import { type Body, type Notice, redirectTarget, sendPage, str } from './page-support.ts';
+import { formProblem, invitationProblem, messagePage, type SignUpPagesDeps, withRetryAfter } from './sign-up-support.ts';
 import { t } from './text.ts';
 
 /** Binds a pending sign-up to this browser; only its SHA-256 is stored. */
@@ -142,7 +132,7 @@ ${form('/sign-up/resend', token, hidden('redirect_url', redirectUrl), t('resendC
       try {
         const { user } = await deps.invitations.accept(invitationToken, { password: str(body.password) });
         await signIn(req, reply, user.id);
-        return reply.redirect(await redirectTarget(deps.redirects, inv.redirectUrl, redirectUrl), 303);
+        return reply.redirect(await redirectTarget(deps.redirects, [inv.redirectUrl, redirectUrl]), 303);
       } catch (e) {
         if (invitationProblem(e)) return invitationDeadEnd(reply, e);
         const p = formProblem(e);
@@ -151,64 +141,69 @@ ${form('/sign-up/resend', token, hidden('redirect_url', redirectUrl), t('resendC
       }
     }
 
+    /** The address of the pending sign-up this browser holds; null when it has none any more. */
+    async function pendingEmail(cookie: string): Promise<string | null> {
+      try {
+        return (await deps.signUps.pending(cookie)).emailAddress;
+      } catch (e) {
+        if (!isDomainError(e)) throw e;
+        return null;
+      }
+    }
+
     app.get('/sign-up/verify', async (req, reply) => {
       const token = csrf(req, reply);
       const redirectUrl = str((req.query as Body)?.redirect_url, 2048);
-      try {
-        const pending = await deps.signUps.pending(browserToken(req));
-        return sendPage(reply, 200, verifyForm(token, pending.emailAddress, redirectUrl));
-      } catch (e) {
-        if (!isDomainError(e)) throw e;
-        return sendPage(reply, 400, startAgain(redirectUrl));
-      }
+      const email = await pendingEmail(browserToken(req));
+      if (email === null) return sendPage(reply, 400, startAgain(redirectUrl));
+      return sendPage(reply, 200, verifyForm(token, email, redirectUrl));
     });
 
-    app.post('/sign-up/verify', async (req, reply) => {
-      const body = (req.body ?? {}) as Body;
-      const token = csrf(req, reply);
-      const redirectUrl = str(body.redirect_url, 2048);
-      const cookie = browserToken(req);
-      let email: string;
-      try {
-        email = (await deps.signUps.pending(cookie)).emailAddress;
-      } catch (e) {
-        if (!isDomainError(e)) throw e;
-        return sendPage(reply, 400, startAgain(redirectUrl));
-      }
-      if (!csrfValid(req, body.csrf)) return sendPage(reply, 403, verifyForm(token, email, redirectUrl, { kind: 'error', text: t('formExpired') }));
-      try {
-        const user = await deps.signUps.verify(cookie, str(body.code, 32).trim());
-        await signIn(req, reply, user.id);
-        reply.clearCookie(SIGN_UP_COOKIE, cookieOptions);
-        return reply.redirect(await redirectTarget(deps.redirects, redirectUrl), 303);
-      } catch (e) {
-        if (isDomainError(e) && e.code === 'verification_missing') return sendPage(reply, 400, startAgain(redirectUrl));
-        const p = formProblem(e);
-        return sendPage(reply, p.status, verifyForm(token, email, redirectUrl, { kind: 'error', text: p.text }));
-      }
-    });
+    /**
+     * The code form's two posts (verify, resend) start alike: the browser must still hold a
+     * pending sign-up and the form must carry its CSRF token; `handle` does the rest.
+     */
+    const codeFormPost =
+      (handle: (req: FastifyRequest, reply: FastifyReply, f: { body: Body; token: string; redirectUrl: string; cookie: string; email: string }) => Promise<unknown>) =>
+      async (req: FastifyRequest, reply: FastifyReply) => {
+        const body = (req.body ?? {}) as Body;
+        const token = csrf(req, reply);
+        const redirectUrl = str(body.redirect_url, 2048);
+        const cookie = browserToken(req);
+        const email = await pendingEmail(cookie);
+        if (email === null) return sendPage(reply, 400, startAgain(redirectUrl));
+        if (!csrfValid(req, body.csrf)) return sendPage(reply, 403, verifyForm(token, email, redirectUrl, { kind: 'error', text: t('formExpired') }));
+        return handle(req, reply, { body, token, redirectUrl, cookie, email });
+      };
 
-    app.post('/sign-up/resend', async (req, reply) => {
-      const body = (req.body ?? {}) as Body;
-      const token = csrf(req, reply);
-      const redirectUrl = str(body.redirect_url, 2048);
-      const cookie = browserToken(req);
-      let email: string;
-      try {
-        email = (await deps.signUps.pending(cookie)).emailAddress;
-      } catch (e) {
-        if (!isDomainError(e)) throw e;
-        return sendPage(reply, 400, startAgain(redirectUrl));
-      }
-      if (!csrfValid(req, body.csrf)) return sendPage(reply, 403, verifyForm(token, email, redirectUrl, { kind: 'error', text: t('formExpired') }));
-      try {
-        await deps.signUps.resend(cookie, req.ip);
-        return sendPage(reply, 200, verifyForm(token, email, redirectUrl, { kind: 'info', text: t('codeResent') }));
-      } catch (e) {
-        const p = formProblem(e);
-        withRetryAfter(reply, p);
-        return sendPage(reply, p.status, verifyForm(token, email, redirectUrl, { kind: 'error', text: p.text }));
-      }
-    });
+    app.post(
+      '/sign-up/verify',
+      codeFormPost(async (req, reply, { body, token, redirectUrl, cookie, email }) => {
+        try {
+          const user = await deps.signUps.verify(cookie, str(body.code, 32).trim());
+          await signIn(req, reply, user.id);
+          reply.clearCookie(SIGN_UP_COOKIE, cookieOptions);
+          return reply.redirect(await redirectTarget(deps.redirects, [redirectUrl]), 303);
+        } catch (e) {
+          if (isDomainError(e) && e.code === 'verification_missing') return sendPage(reply, 400, startAgain(redirectUrl));
+          const p = formProblem(e);
+          return sendPage(reply, p.status, verifyForm(token, email, redirectUrl, { kind: 'error', text: p.text }));
+        }
+      }),
+    );
+
+    app.post(
+      '/sign-up/resend',
+      codeFormPost(async (req, reply, { token, redirectUrl, cookie, email }) => {
+        try {
+          await deps.signUps.resend(cookie, req.ip);
+          return sendPage(reply, 200, verifyForm(token, email, redirectUrl, { kind: 'info', text: t('codeResent') }));
+        } catch (e) {
+          const p = formProblem(e);
+          withRetryAfter(reply, p);
+          return sendPage(reply, p.status, verifyForm(token, email, redirectUrl, { kind: 'error', text: p.text }));
+        }
+      }),
+    );
   };
 }
