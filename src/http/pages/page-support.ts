@@ -1,6 +1,8 @@
 import type { FastifyReply } from 'fastify';
+import { isDomainError } from '../../core/errors.ts';
 import type { RedirectUrlService } from '../../core/instance/redirect-urls.ts';
 import { pageHeaders } from './index.ts';
+import { t, type TextKey } from './text.ts';
 
 /** Helpers every hosted page module shares (sign-in, account, tickets, sign-up, invitations). */
 
@@ -33,4 +35,19 @@ export async function redirectTarget(redirects: Pick<RedirectUrlService, 'isAllo
     }
   }
   return fallback;
+}
+
+/** What a form shows for a failed step: the status, the notice text and any Retry-After. */
+export type Problem = { status: number; text: string; retryAfter?: number };
+
+/** The problem a form's table gives for a domain error's code; anything else reads as a generic error. */
+export function problemFrom(e: unknown, table: Partial<Record<string, [number, TextKey]>>): Problem {
+  if (!isDomainError(e)) return { status: 400, text: t('genericError') };
+  const hit = table[e.code];
+  return hit ? { status: hit[0], text: t(hit[1]), retryAfter: e.meta.retryAfterSeconds } : { status: 400, text: t('genericError') };
+}
+
+/** Sets `Retry-After` when the problem carries one. */
+export function withRetryAfter(reply: FastifyReply, p: { retryAfter?: number }) {
+  if (p.retryAfter) reply.header('retry-after', String(p.retryAfter));
 }

@@ -4,7 +4,7 @@ import { SECOND_FACTOR_STRATEGIES, type SecondFactorStrategy } from '../../core/
 import { signInBrowser } from './browser-session.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { esc, field, form, page } from './layout.ts';
-import { type Body, type Notice, redirectTarget, sendPage, str } from './page-support.ts';
+import { type Body, type Notice, redirectTarget, sendPage, str, withRetryAfter } from './page-support.ts';
 import { clearPending, readPending, seeOther, setPending, type SignInPagesDeps, signInProblem } from './sign-in-support.ts';
 import { t, type TextKey } from './text.ts';
 
@@ -99,7 +99,7 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
         return seeOther(reply, target);
       } catch (e) {
         const p = signInProblem(e);
-        if (p.retryAfter) reply.header('retry-after', String(p.retryAfter));
+        withRetryAfter(reply, p);
         return sendPage(reply, p.status, signInForm(token, { identifier, redirectUrl }, { kind: 'error', text: p.text }));
       }
     });
@@ -124,7 +124,7 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
         return render(200, true);
       } catch (e) {
         const p = signInProblem(e);
-        if (p.retryAfter) reply.header('retry-after', String(p.retryAfter));
+        withRetryAfter(reply, p);
         return render(p.status, false, { kind: 'error', text: p.text });
       }
     });
@@ -151,7 +151,7 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
           return sendPage(reply, 400, signInForm(token, { redirectUrl: pending.target }, { kind: 'error', text: t('factorRestart') }));
         }
         const p = signInProblem(e);
-        if (p.retryAfter) reply.header('retry-after', String(p.retryAfter));
+        withRetryAfter(reply, p);
         return render(p.status, { kind: 'error', text: p.text });
       }
     });

@@ -5,7 +5,7 @@ import type { SessionService } from '../../core/sessions/types.ts';
 import type { SignInService } from '../../core/sign-in/sign-in-service.ts';
 import type { ActorTokenService, SignInTokenService } from '../../core/sign-in-tokens/ticket-service.ts';
 import type { UserService } from '../../core/users/user-service.ts';
-import { str } from './page-support.ts';
+import { type Problem, problemFrom, str } from './page-support.ts';
 import { t, type TextKey } from './text.ts';
 
 /** What the sign-in, sign-out, account and ticket pages need from the core. */
@@ -46,26 +46,25 @@ export function clearPending(reply: FastifyReply, secure: boolean) {
   reply.clearCookie(PENDING_COOKIE, opts).clearCookie(PENDING_TARGET_COOKIE, opts);
 }
 
+const SIGN_IN_PROBLEMS: Partial<Record<string, [number, TextKey]>> = {
+  authentication_invalid: [401, 'signInFailed'],
+  rate_limited: [429, 'tooMany'],
+  hasher_busy: [429, 'tooMany'],
+  mfa_throttled: [429, 'tooMany'],
+  mfa_code_incorrect: [400, 'factorCodeIncorrect'],
+  verification_code_incorrect: [400, 'factorCodeIncorrect'],
+  verification_expired: [400, 'factorCodeExpired'],
+  verification_missing: [400, 'factorCodeMissing'],
+  verification_failed: [400, 'factorCodeTooMany'],
+  invalid_param: [400, 'factorStrategyInvalid'],
+};
+
 /** Status, text and Retry-After for a failed sign-in step. Credential failures all read the same. */
-export function signInProblem(e: unknown): { status: number; text: string; retryAfter?: number } {
-  if (!isDomainError(e)) return { status: 400, text: t('genericError') };
-  const retryAfter = e.meta.retryAfterSeconds;
-  if (e.code === 'user_locked') {
+export function signInProblem(e: unknown): Problem {
+  if (isDomainError(e) && e.code === 'user_locked') {
+    const retryAfter = e.meta.retryAfterSeconds;
     const minutes = Math.max(1, Math.ceil((retryAfter ?? 60) / 60));
     return { status: 429, text: t('signInLocked', { minutes: String(minutes) }), retryAfter };
   }
-  const keyed: Partial<Record<string, [number, TextKey]>> = {
-    authentication_invalid: [401, 'signInFailed'],
-    rate_limited: [429, 'tooMany'],
-    hasher_busy: [429, 'tooMany'],
-    mfa_throttled: [429, 'tooMany'],
-    mfa_code_incorrect: [400, 'factorCodeIncorrect'],
-    verification_code_incorrect: [400, 'factorCodeIncorrect'],
-    verification_expired: [400, 'factorCodeExpired'],
-    verification_missing: [400, 'factorCodeMissing'],
-    verification_failed: [400, 'factorCodeTooMany'],
-    invalid_param: [400, 'factorStrategyInvalid'],
-  };
-  const hit = keyed[e.code];
-  return hit ? { status: hit[0], text: t(hit[1]), retryAfter } : { status: 400, text: t('genericError') };
+  return problemFrom(e, SIGN_IN_PROBLEMS);
 }

@@ -5,8 +5,8 @@ import { SIGN_UP_LIFETIME_MS } from '../../core/sign-ups/sign-up-service.ts';
 import { signInBrowser } from './browser-session.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { esc, field, form, page } from './layout.ts';
-import { type Body, type Notice, redirectTarget, sendPage, str } from './page-support.ts';
-import { formProblem, invitationProblem, messagePage, type SignUpPagesDeps, withRetryAfter } from './sign-up-support.ts';
+import { type Body, type Notice, redirectTarget, sendPage, str, withRetryAfter } from './page-support.ts';
+import { formProblem, invitationProblem, messagePage, type SignUpPagesDeps } from './sign-up-support.ts';
 import { t } from './text.ts';
 
 /** Binds a pending sign-up to this browser; only its SHA-256 is stored. */

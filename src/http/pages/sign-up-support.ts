@@ -1,11 +1,10 @@
-import type { FastifyReply } from 'fastify';
 import { isDomainError } from '../../core/errors.ts';
 import type { InvitationService } from '../../core/invitations/invitation-service.ts';
 import type { OrganizationInvitationService } from '../../core/invitations/organization-invitation-service.ts';
 import type { RedirectUrlService } from '../../core/instance/redirect-urls.ts';
 import type { SessionService } from '../../core/sessions/types.ts';
 import type { SignUpFlow } from '../../core/sign-ups/sign-up-flow.ts';
-import type { Notice } from './page-support.ts';
+import { type Notice, type Problem, problemFrom } from './page-support.ts';
 import { esc, page } from './layout.ts';
 import { t, type TextKey } from './text.ts';
 
@@ -26,27 +25,23 @@ export function messagePage(title: string, notice: Notice, link?: { href: string
   return page({ title, notice, body: link ? `<p class="more"><a href="${esc(link.href)}">${esc(link.text)}</a></p>` : '' });
 }
 
-/** Status and text for an error of the sign-up form or an invitation's password form. */
-export function formProblem(e: unknown): { status: number; text: string; retryAfter?: number } {
-  if (!isDomainError(e)) return { status: 400, text: t('genericError') };
-  const keyed: Partial<Record<string, [number, TextKey]>> = {
-    rate_limited: [429, 'tooMany'],
-    invalid_email: [400, 'emailInvalid'],
-    identifier_not_allowed: [403, 'emailNotAllowed'],
-    identifier_blocked: [403, 'emailNotAllowed'],
-    password_pwned: [422, 'passwordBreached'],
-    password_too_short: [422, 'passwordTooShort'],
-    password_too_long: [422, 'passwordTooLong'],
-    password_contains_identifier: [422, 'passwordHasIdentifier'],
-    identifier_exists: [409, 'accountExists'],
-    verification_code_incorrect: [400, 'codeIncorrect'],
-    verification_expired: [400, 'codeExpired'],
-    verification_failed: [400, 'codeTooMany'],
-  };
-  const hit = keyed[e.code];
-  if (!hit) return { status: 400, text: t('genericError') };
-  return { status: hit[0], text: t(hit[1]), retryAfter: e.meta.retryAfterSeconds };
-}
+const FORM_PROBLEMS: Partial<Record<string, [number, TextKey]>> = {
+  rate_limited: [429, 'tooMany'],
+  invalid_email: [400, 'emailInvalid'],
+  identifier_not_allowed: [403, 'emailNotAllowed'],
+  identifier_blocked: [403, 'emailNotAllowed'],
+  password_pwned: [422, 'passwordBreached'],
+  password_too_short: [422, 'passwordTooShort'],
+  password_too_long: [422, 'passwordTooLong'],
+  password_contains_identifier: [422, 'passwordHasIdentifier'],
+  identifier_exists: [409, 'accountExists'],
+  verification_code_incorrect: [400, 'codeIncorrect'],
+  verification_expired: [400, 'codeExpired'],
+  verification_failed: [400, 'codeTooMany'],
+};
+
+/** Status, text and Retry-After for an error of the sign-up form or an invitation's password form. */
+export const formProblem = (e: unknown): Problem => problemFrom(e, FORM_PROBLEMS);
 
 /** Status and text when an invitation link cannot be used (unknown, expired, accepted, revoked). */
 export function invitationProblem(e: unknown): { status: number; key: TextKey } | null {
@@ -63,9 +58,4 @@ export function invitationProblem(e: unknown): { status: number; key: TextKey } 
     default:
       return null;
   }
-}
-
-/** Sets `Retry-After` when the problem carries one. */
-export function withRetryAfter(reply: FastifyReply, p: { retryAfter?: number }) {
-  if (p.retryAfter) reply.header('retry-after', String(p.retryAfter));
 }
