@@ -80,6 +80,12 @@ export function createSessionTokenService(deps: SessionTokenDeps): SessionTokenS
   // 140 µs of CPU a token here, node:crypto's synchronous RSA check with a prepared KeyObject
   // about 27 µs, so the signature is checked with node:crypto; jose still decodes and signs.
   const keyObjects = new Map<string, { key: CryptoKey; object: KeyObject }>();
+  // An application checks the same token on every request of its short life, so tokens whose
+  // signature checked out are remembered by their exact text (as fast-jwt's verifier cache does).
+  // A hit still checks the time claims and that its key is still published; any other text, a
+  // forged one included, takes the full path.
+  const verified = new Map<string, { kid: string; exp: number; nbf: number | undefined; result: { sid: string; sub: string; claims: Record<string, unknown> } }>();
+  const VERIFIED_MAX = 4096;
   function keyObjectFor(kid: string, key: CryptoKey): KeyObject {
     const cached = keyObjects.get(kid);
     if (cached?.key === key) return cached.object;
@@ -139,6 +145,15 @@ export function createSessionTokenService(deps: SessionTokenDeps): SessionTokenS
 
     async verify(token) {
       if (typeof token !== 'string' || token.split('.').length !== 3) throw invalidToken('malformed');
+      const hit = verified.get(token);
+      if (hit) {
+        const now = clock.now().getTime() / 1000;
+        if (now - VERIFY_SKEW_SECONDS >= hit.exp) throw invalidToken('expired');
+        if (hit.nbf !== undefined && now + VERIFY_SKEW_SECONDS < hit.nbf) throw invalidToken('not yet valid');
+        if (await keys.publicKey(hit.kid)) return hit.result;
+        verified.delete(token);
+        throw invalidToken('unknown kid');
+      }
       let kid: unknown;
       try {
         const header = decodeProtectedHeader(token);
@@ -165,7 +180,10 @@ export function createSessionTokenService(deps: SessionTokenDeps): SessionTokenS
       if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || now + VERIFY_SKEW_SECONDS < payload.nbf)) throw invalidToken('not yet valid');
       if (typeof payload.iat !== 'number') throw invalidToken('iat must be a number');
       if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') throw invalidToken('sid and sub must be strings');
-      return { sid: payload.sid, sub: payload.sub, claims: payload };
+      const result = { sid: payload.sid, sub: payload.sub, claims: payload };
+      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+      verified.set(token, { kid, exp: payload.exp, nbf: payload.nbf as number | undefined, result });
+      return result;
     },
   };
 }
