@@ -10,7 +10,7 @@ import { type LoadSpec, runLoad } from './load.ts';
 export interface ServerMemory {
   flags: string[];
   points: { when: string; rssMb: number; heapTotalMb: number; heapUsedMb: number }[];
-  /** RSS right after the last load, the verdict's number. */
+  /** RSS 2 s after the last load ended (requests in flight done), the verdict's number. */
   afterLoadMb: number;
 }
 
@@ -42,7 +42,10 @@ export async function serverMemory(env: Record<string, string>, loads: Omit<Load
       const r = await runLoad({ ...load, url });
       log(`  server process ${load.label}: ${r.rps.toFixed(0)} req/s, non2xx ${r.non2xx}`);
     }
-    await sample('right after the load');
+    // Requests still in flight when the load generator stops (hashes among them, 19 MiB each)
+    // finish within a few hundred milliseconds; the verdict is what the server holds then.
+    await new Promise((r) => setTimeout(r, 2_000));
+    await sample('2 s after the load');
     const afterLoadMb = points[points.length - 1].rssMb;
     await new Promise((r) => setTimeout(r, 15_000));
     await sample('15 s later, idle');

@@ -2,7 +2,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Clock } from '../core/clock.ts';
 import { ADMIN_SCOPE, type OAuthApplicationService } from '../core/oauth/oauth-applications.ts';
 import type { SigningKeyService } from '../core/tokens/types.ts';
-import { adminResource } from './provider-config.ts';
+import { adminResource } from './admin-resource.ts';
 
 type KeySet = ReturnType<typeof createLocalJWKSet>;
 

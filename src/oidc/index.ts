@@ -1,6 +1,5 @@
 import { hkdfSync } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { errors as oidcErrors } from 'oidc-provider';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import type { OAuthApplicationService } from '../core/oauth/oauth-applications.ts';
@@ -11,7 +10,7 @@ import { createOidcStorage } from '../storage/oidc-adapter.ts';
 import type { Database } from '../storage/schema.ts';
 import { createAdminTokenVerifier } from './admin-token.ts';
 import { registerInteractionPages } from './interaction-routes.ts';
-import { createOidcHost } from './provider-host.ts';
+import { createOidcHost, loadedErrors } from './provider-host.ts';
 
 export interface OidcDeps {
   db: Kysely<Database>;
@@ -38,7 +37,8 @@ export interface OidcDeps {
  * the admin-token check for /v1, and revocation when a user's sessions are revoked.
  */
 export function createOidc(deps: OidcDeps) {
-  const storage = createOidcStorage(deps.db, () => deps.clock.now(), { alreadyConsumed: () => new oidcErrors.InvalidGrant('grant request is invalid') });
+  // Only the provider consumes codes and tokens, so oidc-provider is loaded by the time this runs.
+  const storage = createOidcStorage(deps.db, () => deps.clock.now(), { alreadyConsumed: () => new (loadedErrors().InvalidGrant)('grant request is invalid') });
   const cookieKey = Buffer.from(hkdfSync('sha256', deps.encryptionKey, Buffer.alloc(0), 'latchkey oidc cookies', 32)).toString('base64url');
   const issuerPath = deps.configuredIssuer ? new URL(deps.configuredIssuer).pathname.replace(/\/+$/, '') : '';
   const host = createOidcHost({

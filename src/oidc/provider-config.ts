@@ -24,10 +24,10 @@ export interface ProviderDeps {
   onServerError: (err: unknown) => void;
 }
 
-/** The resource indicator of the admin API; client-credentials tokens for it are RFC 9068 JWTs. */
-export const adminResource = (issuer: string) => `${issuer.replace(/\/+$/, '')}/v1`;
-/** Lifetime of client-credentials access tokens for the admin API. */
-export const ADMIN_TOKEN_SECONDS = 600;
+import { ADMIN_TOKEN_SECONDS, adminResource } from './admin-resource.ts';
+
+/** oidc-provider's error classes, for code that runs only inside the provider's own flows. */
+export const providerErrors = oidcErrors;
 
 /** The browser's active Latchkey session, read from the provider's request context. */
 async function latchkeySession(ctx: any, sessions: SessionService) {

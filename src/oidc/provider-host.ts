@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SigningKeyService } from '../core/tokens/types.ts';
 import { CLIENT_COOKIE } from '../http/pages/browser-session.ts';
-import { buildProvider, type ProviderDeps } from './provider-config.ts';
+import type { buildProvider, ProviderDeps } from './provider-config.ts';
 
 export interface OidcHostDeps extends ProviderDeps {
   /** The issuer; may depend on the listening address, so it is read on the first OIDC request. */
@@ -9,6 +9,15 @@ export interface OidcHostDeps extends ProviderDeps {
   /** Path of the issuer URL ('' at the root): the provider's routes are mounted under it. */
   issuerPath: string;
   signingKeys: SigningKeyService;
+}
+
+type ProviderErrors = (typeof import('./provider-config.ts'))['providerErrors'];
+let errorsOfProvider: ProviderErrors | undefined;
+
+/** oidc-provider's error classes, once a provider has been built (the module loads lazily). */
+export function loadedErrors(): ProviderErrors {
+  if (!errorsOfProvider) throw new Error('oidc-provider is not loaded yet');
+  return errorsOfProvider;
 }
 
 /** How long a built provider is used before the signing keys are looked at again. */
@@ -34,6 +43,10 @@ export function createOidcHost(deps: OidcHostDeps) {
       current.checkedAt = Date.now();
       return current.provider;
     }
+    // oidc-provider (and Koa under it) is loaded with the first OIDC request: about 20 MB that a
+    // node serving only the admin API never needs.
+    const { buildProvider, providerErrors } = await import('./provider-config.ts');
+    errorsOfProvider = providerErrors;
     const provider = buildProvider(issuer, jwks, deps);
     provider.use(endLatchkeySessionOnLogout(deps));
     current = { provider, handler: provider.callback(), key, checkedAt: Date.now() };
