@@ -6,6 +6,7 @@ import type { UserService } from '../core/users/user-service.ts';
 import { CLIENT_COOKIE } from '../http/pages/browser-session.ts';
 import type { OidcStorage } from '../storage/oidc-adapter.ts';
 import { accountClaims, CLAIMS_BY_SCOPE, userBlocked } from './account-claims.ts';
+import { ADMIN_TOKEN_SECONDS, adminResource } from './admin-resource.ts';
 import { clientAdapter, useDigestSecrets } from './clients.ts';
 import { errorPage, logoutPage, loggedOutPage } from './provider-views.ts';
 
@@ -23,8 +24,6 @@ export interface ProviderDeps {
   trustProxy: boolean;
   onServerError: (err: unknown) => void;
 }
-
-import { ADMIN_TOKEN_SECONDS, adminResource } from './admin-resource.ts';
 
 /** oidc-provider's error classes, for code that runs only inside the provider's own flows. */
 export const providerErrors = oidcErrors;
