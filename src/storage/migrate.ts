@@ -18,6 +18,7 @@ import * as m0017 from './migrations/0017-sign-in-tokens.ts';
 import * as m0016 from './migrations/0016-oidc.ts';
 import * as m0015 from './migrations/0015-signing-keys.ts';
 import * as m0018 from './migrations/0018-sign-up-codes.ts';
+import * as m0019 from './migrations/0019-fillfactor.ts';
 
 /** Migrations in order; names sort lexically, so keep the numeric prefix. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0016-oidc': m0016,
   '0015-signing-keys': m0015,
   '0018-sign-up-codes': m0018,
+  '0019-fillfactor': m0019,
 };
 
 /** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */
