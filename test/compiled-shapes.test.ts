@@ -47,6 +47,9 @@ describe('compiled list shapes (pglite)', () => {
       const order = { field: 'created_at' as const, direction: 'desc' as const };
       const first = await store.users.list(filter, order, { limit: 10, offset: 0 });
       const firstCount = await store.users.count(filter);
+      // First pages are read in one pass, deep ones ids-first: both shapes are cached.
+      await store.users.list(filter, order, { limit: 10, offset: 200 });
+      expect(userListShapes.isCached(`flat|created_at|desc|${shape}`), `flat ${shape}`).toBe(true);
       expect(userListShapes.isCached(`list|created_at|desc|${shape}`), `list ${shape}`).toBe(true);
       expect(userListShapes.isCached(`count|${shape}`), `count ${shape}`).toBe(true);
       expect(await store.users.list(filter, order, { limit: 10, offset: 0 })).toEqual(first);

@@ -13,6 +13,8 @@ import { applyUserFilter, identifierRow, patchColumns, searchText, SEARCH_SQL, t
 let byIdQuery: CompiledQuery | undefined;
 /** The same for the other unique keys (Pterodactyl reads users by numeric id on its hot path). */
 const byKeyQueries = new Map<string, CompiledQuery>();
+/** Below this offset a list page is read in one pass (see list). */
+const FLAT_LIST_MAX_OFFSET = 100;
 /** List and count SQL per filter shape (see compiled-shapes.ts). */
 export const userListShapes = compiledShapes();
 
@@ -48,10 +50,23 @@ export function createUserStore(db: Kysely<Database>): UserStore {
     list: (filter, order, page) =>
       translated(async () => {
         const terms = userFilterTerms(filter);
-        const key = `list|${order.field}|${order.direction}|${termsShape(terms)}`;
         const parameters = [...terms.flatMap((t) => t.values), page.limit, page.offset];
-        // Pick the page's ids first, then fold identifiers into those rows only: with a large
-        // OFFSET the skipped rows must not each pay for the identifiers subquery.
+        if (page.offset < FLAT_LIST_MAX_OFFSET) {
+          // A first page reads the rows directly: PostgreSQL folds identifiers into the few rows
+          // the LIMIT keeps, and there is no second pass over users.
+          const flatKey = `flat|${order.field}|${order.direction}|${termsShape(terms)}`;
+          const { rows } = await userListShapes.execute(db, flatKey, parameters, () =>
+            applyUserFilter(db.selectFrom('users').select((eb) => userColumns(eb)), terms)
+              .orderBy(`users.${order.field}`, order.direction)
+              .orderBy('users.id', order.direction)
+              .limit(page.limit)
+              .offset(page.offset),
+          );
+          return rows.map(toUser);
+        }
+        const key = `list|${order.field}|${order.direction}|${termsShape(terms)}`;
+        // Deep pages pick the page's ids first, then fold identifiers into those rows only: the
+        // skipped rows must not each pay for the identifiers subquery.
         const { rows } = await userListShapes.execute(db, key, parameters, () => {
           const ids = applyUserFilter(db.selectFrom('users').select(['users.id', `users.${order.field} as sort_key`]), terms)
             .orderBy(`users.${order.field}`, order.direction)
