@@ -15,19 +15,15 @@ export interface BreachedPasswords {
  * ~200k strings, which would cost several times the memory.
  */
 export function breachedPasswordsFrom(text: string, minLength = 8): BreachedPasswords {
-  return fromLines(text.split('\n'), minLength);
+  const kept: string[] = [];
+  for (const line of text.split('\n')) keep(line, minLength, kept);
+  return fromKept(kept);
 }
 
 /** Keeps the entries long enough to matter, lower-cased, from any source of lines. */
 function keep(line: string, minLength: number, into: string[]) {
   const w = line.trim().toLowerCase();
   if (w.length >= minLength && codePoints(w) >= minLength) into.push(w);
-}
-
-function fromLines(lines: Iterable<string>, minLength: number): BreachedPasswords {
-  const kept: string[] = [];
-  for (const line of lines) keep(line, minLength, kept);
-  return fromKept(kept);
 }
 
 function fromKept(kept: string[]): BreachedPasswords {

@@ -6,6 +6,7 @@ import type { SignUpRestrictions } from '../instance/access-lists.ts';
 import type { RedirectUrlService } from '../instance/redirect-urls.ts';
 import type { Store } from '../store.ts';
 import type { CreateUserHooks, CreateUserInput } from '../users/create-user.ts';
+import { firstUser } from '../users/find-by-identifier.ts';
 import { type NormalizedIdentifier, normalizeEmail } from '../users/identifiers.ts';
 import type { Metadata, Page, User } from '../users/types.ts';
 import { checkMetadata } from '../users/user-input.ts';
@@ -105,8 +106,7 @@ export function createInvitationService(deps: InvitationDeps) {
       await deps.restrictions.check([email]);
       const ignore = input.ignoreExisting === true;
       if (!ignore) {
-        const [user] = await store.users.list({ emailAddresses: [email.normalized] }, { field: 'created_at', direction: 'asc' }, { limit: 1, offset: 0 });
-        if (user) throw new DomainError('invitation_account_exists', `${email.value} already belongs to a user.`, { param: 'email_address' });
+        if (await firstUser(store, { emailAddresses: [email.normalized] })) throw new DomainError('invitation_account_exists', `${email.value} already belongs to a user.`, { param: 'email_address' });
       }
       return store.transaction((tx) => insert(tx, email, { publicMetadata, redirectUrl, expiresAt, ignore, notify: input.notify !== false }));
     },
@@ -118,8 +118,7 @@ export function createInvitationService(deps: InvitationDeps) {
      */
     async inviteWithin(tx: Store, emailAddress: string): Promise<Invitation | null> {
       const email = normalizeEmail(emailAddress, 'email_address');
-      const [user] = await tx.users.list({ emailAddresses: [email.normalized] }, { field: 'created_at', direction: 'asc' }, { limit: 1, offset: 0 });
-      if (user) return null;
+      if (await firstUser(tx, { emailAddresses: [email.normalized] })) return null;
       const { invitation } = await insert(tx, email, { publicMetadata: {}, redirectUrl: null, expiresAt: expiryFrom(clock.now(), null), ignore: true, notify: true });
       return invitation;
     },

@@ -8,6 +8,7 @@ import { MANAGE_MEMBERSHIPS } from '../organizations/organization-input.ts';
 import { checkPage, lockOrganization } from '../organizations/organization-service.ts';
 import type { Membership, Organization } from '../organizations/types.ts';
 import type { Store } from '../store.ts';
+import { firstUser } from '../users/find-by-identifier.ts';
 import { normalizeEmail } from '../users/identifiers.ts';
 import type { Metadata, Page, User } from '../users/types.ts';
 import { checkMetadata } from '../users/user-input.ts';
@@ -83,7 +84,7 @@ export function createOrganizationInvitationService(deps: OrganizationInvitation
       const now = clock.now();
       const expiresAt = expiryFrom(now, input.expiresInDays);
       const redirectUrl = await checkInvitationRedirect(deps.redirects, input.redirectUrl);
-      const [invitee] = await store.users.list({ emailAddresses: [email.normalized] }, { field: 'created_at', direction: 'asc' }, { limit: 1, offset: 0 });
+      const invitee = await firstUser(store, { emailAddresses: [email.normalized] });
       const { token, hash } = newToken();
       return store.transaction(async (tx) => {
         const org = await lockOrganization(tx, organizationId);

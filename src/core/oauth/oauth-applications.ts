@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { DomainError } from '../errors.ts';
 import { newId, randomToken } from '../ids.ts';
 import { normalizeRedirectUrl } from '../instance/redirect-urls.ts';
 import type { Store } from '../store.ts';
+import { hashToken, sameHash } from '../verification/one-time.ts';
 
 /**
  * OAuth applications: the OpenID provider's clients. A confidential application has a secret,
@@ -57,14 +57,10 @@ export interface OAuthApplicationInput {
   clientCredentialsEnabled?: boolean;
 }
 
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
-
 /** Compares a presented secret with the stored digest in constant time. */
 export function secretMatches(presented: unknown, storedSha256: string | null | undefined): boolean {
   if (typeof presented !== 'string' || !storedSha256 || !/^[0-9a-f]{64}$/.test(storedSha256)) return false;
-  return timingSafeEqual(createHash('sha256').update(presented, 'utf8').digest(), Buffer.from(storedSha256, 'hex'));
+  return sameHash(hashToken(presented), storedSha256);
 }
 
 function invalid(message: string, param: string): DomainError {
@@ -128,7 +124,7 @@ export function createOAuthApplicationService(deps: { store: Store; clock: Clock
         public: isPublic,
         scopes: input.scopes === undefined ? DEFAULT_SCOPES : parseScopes(input.scopes),
         callbackUrl: callbackUrl(input.callbackUrl),
-        secretSha256: clientSecret ? sha256Hex(clientSecret) : null,
+        secretSha256: clientSecret ? hashToken(clientSecret) : null,
         consentScreenEnabled: input.consentScreenEnabled ?? true,
         clientCredentialsEnabled: input.clientCredentialsEnabled ?? false,
         createdAt: now,
@@ -169,7 +165,7 @@ export function createOAuthApplicationService(deps: { store: Store; clock: Clock
         const current = await get(id, tx);
         if (current.public) throw invalid('A public application has no client secret to rotate.', 'oauth_application_id');
         const clientSecret = randomToken(32);
-        const a = { ...current, secretSha256: sha256Hex(clientSecret), updatedAt: clock.now() };
+        const a = { ...current, secretSha256: hashToken(clientSecret), updatedAt: clock.now() };
         await tx.oauthApplications.update(a);
         await tx.events.record({ type: 'oauth_application.secret_rotated', subjectId: a.id, payload: {}, at: a.updatedAt });
         return { application: a, clientSecret };

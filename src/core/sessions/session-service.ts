@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { DomainError } from '../errors.ts';
 import { newId, randomToken } from '../ids.ts';
 import type { Store } from '../store.ts';
 import { type ClientRow, effectiveStatus, type SessionRow } from './session-store.ts';
 import type { Client, CreateSessionInput, RevocationReason, Session, SessionLifetimes, SessionService, SessionStatus } from './types.ts';
+// Client tokens are 256-bit random values, so one SHA-256 (hashToken) is enough to store them safely.
+import { hashToken } from '../verification/one-time.ts';
 
 /**
  * Activity is written at most once per this interval per session. Token issuance and verify call
@@ -21,11 +22,6 @@ const STATUSES: SessionStatus[] = ['active', 'ended', 'revoked', 'expired', 'aba
 const sessionNotFound = (id: string) => new DomainError('session_not_found', `No session was found with id ${id}.`, { param: 'session_id' });
 const clientNotFound = (what: string) => new DomainError('client_not_found', `No client was found ${what}.`, { param: 'client_id' });
 const notActive = (s: Session) => new DomainError('session_not_active', `Session ${s.id} is ${s.status}, not active.`, { param: 'session_id' });
-
-/** Client tokens are 256-bit random values, so one SHA-256 is enough to store them safely. */
-export function hashClientToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
 
 function checkPage(limit: number, offset: number) {
   if (!Number.isInteger(limit) || limit < 1 || limit > SESSION_LIST_MAX) throw new DomainError('invalid_param', `limit must be between 1 and ${SESSION_LIST_MAX}.`, { param: 'limit' });
@@ -135,7 +131,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         updatedAt: now,
       };
       // One statement on the sign-in path (a bench holds sign-ins to raw hashing throughput).
-      const newClient = clientToken ? { id: clientId, lastActiveSessionId: row.id, signInId: null, signUpId: null, createdAt: now, updatedAt: now, tokenHash: hashClientToken(clientToken) } : null;
+      const newClient = clientToken ? { id: clientId, lastActiveSessionId: row.id, signInId: null, signUpId: null, createdAt: now, updatedAt: now, tokenHash: hashToken(clientToken) } : null;
       const refusal = await store.sessions.openSession({ session: row, newClient, signIn: !row.actor });
       if (refusal === 'user_banned') throw new DomainError('user_banned', 'This user is banned.', { param: 'user_id' });
       if (refusal === 'user_locked') throw new DomainError('user_locked', 'This user is locked.', { param: 'user_id' });
@@ -213,7 +209,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
     async clientFromToken(token) {
       // Real tokens are 43 characters; anything far off that cannot name a client.
-      const row = typeof token === 'string' && token.length > 0 && token.length <= 512 ? await store.sessions.findClientByTokenHash(hashClientToken(token)) : null;
+      const row = typeof token === 'string' && token.length > 0 && token.length <= 512 ? await store.sessions.findClientByTokenHash(hashToken(token)) : null;
       return loadClient(store, row, 'for that token');
     },
 

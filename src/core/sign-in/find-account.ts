@@ -1,9 +1,6 @@
 import type { Store } from '../store.ts';
-import { lookupForm } from '../users/identifiers.ts';
+import { findByIdentifier, firstUser } from '../users/find-by-identifier.ts';
 import type { User } from '../users/types.ts';
-
-const BY_CREATION = { field: 'created_at', direction: 'asc' } as const;
-const ONE = { limit: 1, offset: 0 };
 
 /**
  * The user an identifier names: an email address, a username or a phone number. Only a verified
@@ -13,21 +10,11 @@ const ONE = { limit: 1, offset: 0 };
 export async function findAccount(store: Store, identifier: string): Promise<User | null> {
   const value = identifier.trim();
   if (!value || value.length > 320) return null;
-  const verifiedMatch = (user: User | undefined, type: 'email_address' | 'phone_number', normalized: string) =>
-    user?.identifiers.some((i) => i.type === type && i.verified && lookupForm(type, i.value) === normalized) ? user : null;
-
-  if (value.includes('@')) {
-    const email = lookupForm('email_address', value);
-    if (!email) return null;
-    const [user] = await store.users.list({ emailAddresses: [email] }, BY_CREATION, ONE);
-    return verifiedMatch(user, 'email_address', email);
-  }
-  const [named] = await store.users.list({ usernames: [value.toLowerCase()] }, BY_CREATION, ONE);
+  const verified = { verifiedOnly: true };
+  if (value.includes('@')) return (await findByIdentifier(store, 'email_address', value, verified))?.user ?? null;
+  const named = await firstUser(store, { usernames: [value.toLowerCase()] });
   if (named) return named;
-  const phone = lookupForm('phone_number', value);
-  if (!phone) return null;
-  const [user] = await store.users.list({ phoneNumbers: [phone] }, BY_CREATION, ONE);
-  return verifiedMatch(user, 'phone_number', phone);
+  return (await findByIdentifier(store, 'phone_number', value, verified))?.user ?? null;
 }
 
 /** `ada@example.com` → `a•••@example.com`: enough for the owner to recognise, little for anyone else. */

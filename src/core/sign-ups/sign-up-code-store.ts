@@ -1,16 +1,11 @@
+import type { OneTimeState } from '../verification/one-time.ts';
 import type { SignUp } from './sign-up-service.ts';
 
 /** One emailed sign-up code; only `SHA-256(id:code)` is stored. */
-export interface SignUpCode {
+export interface SignUpCode extends OneTimeState {
   id: string;
   signUpId: string;
   codeHash: string;
-  attempts: number;
-  maxAttempts: number;
-  expiresAt: Date;
-  consumedAt: Date | null;
-  voidedAt: Date | null;
-  createdAt: Date;
 }
 
 /** A sign-up as the hosted flow needs it: with the password digest it will give the user. */

@@ -9,6 +9,7 @@ import type { SignUpRestrictions } from '../instance/access-lists.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import type { Store } from '../store.ts';
 import type { CreateUserHooks, CreateUserInput } from '../users/create-user.ts';
+import { firstUser } from '../users/find-by-identifier.ts';
 import { normalizeEmail } from '../users/identifiers.ts';
 import type { User } from '../users/types.ts';
 import { CODE_TTL_MS, codeMatches, freshCode, hashToken, newToken } from '../verification/one-time.ts';
@@ -58,8 +59,7 @@ export function createSignUpFlow(deps: SignUpFlowDeps) {
   const { store, clock, outbox } = deps;
 
   async function accountExists(normalized: string): Promise<boolean> {
-    const [user] = await store.users.list({ emailAddresses: [normalized] }, { field: 'created_at', direction: 'asc' }, { limit: 1, offset: 0 });
-    return Boolean(user);
+    return Boolean(await firstUser(store, { emailAddresses: [normalized] }));
   }
 
   /** Issues a new code (voiding older ones) and mails it unless the address has an account. */

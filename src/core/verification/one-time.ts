@@ -17,11 +17,21 @@ export function hashCode(verificationId: string, code: string): string {
   return createHash('sha256').update(`${verificationId}:${code}`).digest('hex');
 }
 
+/** The life of a stored one-time secret: tries used and allowed, expiry, use and voiding. */
+export interface OneTimeState {
+  attempts: number;
+  maxAttempts: number;
+  expiresAt: Date;
+  consumedAt: Date | null;
+  voidedAt: Date | null;
+  createdAt: Date;
+}
+
 /**
  * A new code and what is stored for it under the baseline: its hash, no attempts used out of
  * CODE_MAX_ATTEMPTS, CODE_TTL_MS to live. The code itself goes only into the message.
  */
-export function freshCode(id: string, now: Date) {
+export function freshCode(id: string, now: Date): { code: string; stored: OneTimeState & { codeHash: string } } {
   const code = newCode();
   const stored = { codeHash: hashCode(id, code), attempts: 0, maxAttempts: CODE_MAX_ATTEMPTS, expiresAt: new Date(now.getTime() + CODE_TTL_MS), consumedAt: null, voidedAt: null, createdAt: now };
   return { code, stored };

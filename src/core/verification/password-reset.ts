@@ -8,7 +8,7 @@ import { DomainError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import type { Store } from '../store.ts';
-import { lookupForm } from '../users/identifiers.ts';
+import { findByIdentifier } from '../users/find-by-identifier.ts';
 import type { User } from '../users/types.ts';
 import type { RevocationReason } from '../sessions/types.ts';
 import { CODE_TTL_MS, codeMatches, freshCode, hashToken, newToken, TICKET_TTL_MS } from './one-time.ts';
@@ -44,11 +44,8 @@ export function createPasswordReset(deps: PasswordResetDeps) {
 
   async function findUserByIdentifier(identifier: string): Promise<{ user: User; type: 'email_address' | 'phone_number'; value: string } | null> {
     const type = identifier.includes('@') ? 'email_address' : 'phone_number';
-    const normalized = lookupForm(type, identifier);
-    if (!normalized) return null;
-    const [user] = await store.users.list(type === 'email_address' ? { emailAddresses: [normalized] } : { phoneNumbers: [normalized] }, { field: 'created_at', direction: 'asc' }, { limit: 1, offset: 0 });
-    const ident = user?.identifiers.find((i) => i.type === type && lookupForm(type, i.value) === normalized);
-    return user && ident ? { user, type, value: ident.value } : null;
+    const found = await findByIdentifier(store, type, identifier);
+    return found ? { user: found.user, type, value: found.identifier.value } : null;
   }
 
   async function sendReset(identifier: string): Promise<void> {

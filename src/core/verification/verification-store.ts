@@ -1,8 +1,10 @@
+import type { OneTimeState } from './one-time.ts';
+
 /** `sign_in_second_factor`: a sign-in waiting for its second factor; `sign_in_email_code`: the emailed code for it. */
 export type VerificationPurpose = 'verify_identifier' | 'reset_password' | 'reset_ticket' | 'sign_in_second_factor' | 'sign_in_email_code';
 export type VerificationStrategy = 'email_code' | 'phone_code' | 'email_link' | 'reset_password_email_code' | 'reset_password_phone_code' | 'ticket';
 
-export interface VerificationRecord {
+export interface VerificationRecord extends OneTimeState {
   id: string;
   userId: string;
   identifierId: string | null;
@@ -12,12 +14,6 @@ export interface VerificationRecord {
   codeHash: string | null;
   /** SHA-256 of a link or ticket token. */
   tokenHash: string | null;
-  attempts: number;
-  maxAttempts: number;
-  expiresAt: Date;
-  consumedAt: Date | null;
-  voidedAt: Date | null;
-  createdAt: Date;
 }
 
 /** Storage for one-time codes, links and tickets. Attempts and consumption are atomic. */
