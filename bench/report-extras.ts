@@ -61,32 +61,40 @@ export function renderOrganizationSeed(s: OrganizationSeedStats, drift: number):
   ].join('\n');
 }
 
-export function renderTiming(pairs: TimingPair[]): string {
-  const L = ['## Credential timing', ''];
-  L.push(
-    'One request at a time, the two kinds alternating (and alternating which goes first), so both see the same machine state; medians compared. ' +
-      'Difference: the second median over the first, minus one.',
-    '',
-  );
-  L.push('| measure | first | median | samples | second | median | samples | difference | target | result |', '|---|---|---|---|---|---|---|---|---|---|');
-  for (const p of pairs) {
-    const v = timingVerdict(p);
-    L.push(`| ${p.name} | ${p.a.label} | ${fmt.ms(p.a.medianMs)} | ${p.a.samples} | ${p.b.label} | ${fmt.ms(p.b.medianMs)} | ${p.b.samples} | ${v.ratio} | ${v.target} | ${v.pass ? 'PASS' : '**FAIL**'} |`);
-  }
+/** A RESULTS.md section: heading, the paragraph saying how it was measured, then one table. */
+function section(title: string, method: string, columns: string[], rows: string[][]): string {
+  const L = [`## ${title}`, '', method, '', `| ${columns.join(' | ')} |`, `|${'---|'.repeat(columns.length)}`];
+  for (const r of rows) L.push(`| ${r.join(' | ')} |`);
   return `${L.join('\n')}\n`;
 }
 
+export function renderTiming(pairs: TimingPair[]): string {
+  return section(
+    'Credential timing',
+    'One request at a time, the two kinds alternating (and alternating which goes first), so both see the same machine state; medians compared. ' +
+      'Difference: the second median over the first, minus one.',
+    ['measure', 'first', 'median', 'samples', 'second', 'median', 'samples', 'difference', 'target', 'result'],
+    pairs.map((p) => {
+      const v = timingVerdict(p);
+      return [p.name, p.a.label, fmt.ms(p.a.medianMs), String(p.a.samples), p.b.label, fmt.ms(p.b.medianMs), String(p.b.samples), v.ratio, v.target, v.pass ? 'PASS' : '**FAIL**'];
+    }),
+  );
+}
+
 export function renderOutbox(rs: OutboxThroughput[]): string {
-  const L = ['## Outbox delivery', ''];
-  L.push(
+  return section(
+    'Outbox delivery',
     'Messages rendered from the `verification_code` template and enqueued, then delivered by one outbox worker over SMTP to a local `smtp-server` (127.0.0.1, no TLS, no auth), ' +
       'each backend in its own Node process, after the HTTP servers were closed. Only delivery (claim, send, outcome update) is timed.',
-    '',
+    ['backend', 'messages', 'received', 'seconds', 'messages/s', 'target', 'result'],
+    rs.map((r) => [
+      r.backend === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL (scratch database)',
+      String(r.messages),
+      String(r.received),
+      r.seconds.toFixed(2),
+      fmt.rps(r.perSecond),
+      `>= ${r.target}`,
+      outboxVerdict(r).pass ? 'PASS' : '**FAIL**',
+    ]),
   );
-  L.push('| backend | messages | received | seconds | messages/s | target | result |', '|---|---|---|---|---|---|---|');
-  for (const r of rs) {
-    const v = outboxVerdict(r);
-    L.push(`| ${r.backend === 'pglite' ? 'PGlite (in memory)' : 'PostgreSQL (scratch database)'} | ${r.messages} | ${r.received} | ${r.seconds.toFixed(2)} | ${fmt.rps(r.perSecond)} | >= ${r.target} | ${v.pass ? 'PASS' : '**FAIL**'} |`);
-  }
-  return `${L.join('\n')}\n`;
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
-import { csrfOf, oauthError, TestBrowser } from './helpers/oidc-browser.ts';
+import { authorizationRequest, codeAt, csrfOf, oauthError, TestBrowser } from './helpers/oidc-browser.ts';
 
 const CALLBACK = 'http://localhost:8123/callback';
 const PASSWORD = 'a long passphrase 42';
@@ -33,15 +33,7 @@ describe.runIf(BACKENDS.includes('postgres'))('two server nodes on one PostgreSQ
     const config = await client.discovery(new URL(a.url), app.client_id, undefined, client.None(), { execute: [client.allowInsecureRequests] });
 
     const browser = new TestBrowser();
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: CALLBACK,
-      scope: 'openid email offline_access',
-      prompt: 'consent',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: 'st',
-    });
+    const { url, verifier, state } = await authorizationRequest(config, CALLBACK, 'openid email offline_access');
     const toSignIn = await browser.follow(url.href, CALLBACK);
     expect(toSignIn.url.startsWith(`${a.url}/sign-in`)).toBe(true);
     const redirectUrl = new URL(toSignIn.url).searchParams.get('redirect_url') as string;
@@ -51,8 +43,8 @@ describe.runIf(BACKENDS.includes('postgres'))('two server nodes on one PostgreSQ
     const posted = await browser.postForm(`${b.url}/sign-in`, { csrf: csrfOf(await form.text()), identifier: 'nodes@example.com', password: PASSWORD, redirect_url: redirectUrl });
     expect(posted.status).toBe(303);
     const done = await browser.follow(new URL(posted.headers.get('location') as string, b.url).href, CALLBACK);
-    expect(done.location, `stopped at ${done.url}`).toBeDefined();
-    const code = new URL(done.location as string).searchParams.get('code') as string;
+    const code = codeAt(done);
+    expect(new URL(done.location as string).searchParams.get('state')).toBe(state);
 
     // The code is redeemed at node B's token endpoint.
     const res = await fetch(`${b.url}/oauth/token`, {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
-import { csrfOf, oauthError, TestBrowser } from './helpers/oidc-browser.ts';
+import { authorizationRequest, codeAt, csrfOf, oauthError, TestBrowser } from './helpers/oidc-browser.ts';
 
 const CALLBACK = 'http://localhost:8123/callback';
 const PASSWORD = 'a long passphrase 42';
@@ -36,18 +36,7 @@ for (const backend of BACKENDS) {
     /** The whole browser journey: authorize, hosted sign-in form, consent when asked, back to the callback. */
     async function signInThroughBrowser(config: client.Configuration, email: string, opts: { consent?: boolean; browser?: TestBrowser } = {}) {
       const browser = opts.browser ?? new TestBrowser();
-      const verifier = client.randomPKCECodeVerifier();
-      const state = client.randomState();
-      const nonce = client.randomNonce();
-      const url = client.buildAuthorizationUrl(config, {
-        redirect_uri: CALLBACK,
-        scope: 'openid profile email offline_access',
-        prompt: 'consent',
-        code_challenge: await client.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-        nonce,
-      });
+      const { url, verifier, state, nonce } = await authorizationRequest(config, CALLBACK, 'openid profile email offline_access');
       let step = await browser.follow(url.href, CALLBACK);
       if (!step.location && step.url.includes('/sign-in')) {
         const html = await step.res.text();
@@ -204,7 +193,7 @@ for (const backend of BACKENDS) {
       const authorize = (extra: Record<string, string>) =>
         client.buildAuthorizationUrl(config, { redirect_uri: CALLBACK, scope: 'openid', code_challenge: 'y'.repeat(43), code_challenge_method: 'S256', ...extra }).href;
       // The browser's session suffices for a plain authorization...
-      expect((await browser.follow(authorize({}), CALLBACK)).location).toBeDefined();
+      codeAt(await browser.follow(authorize({}), CALLBACK));
       // ...but not for these, which end at the sign-in form; signing in there completes them.
       for (const extra of [{ prompt: 'login' }, { max_age: '0' }] as Record<string, string>[]) {
         const step = await browser.follow(authorize(extra), CALLBACK);
@@ -216,7 +205,7 @@ for (const backend of BACKENDS) {
         const posted = await browser.postForm(`${server.url}/sign-in`, { csrf: csrfOf(await step.res.text()), identifier: email, password: PASSWORD, redirect_url: redirectUrl });
         expect(posted.status).toBe(303);
         const done = await browser.follow(new URL(posted.headers.get('location') as string, server.url).href, CALLBACK);
-        expect(done.location, `stopped at ${done.url}`).toBeDefined();
+        codeAt(done);
       }
     });
 

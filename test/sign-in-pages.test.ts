@@ -253,7 +253,8 @@ describe.each(BACKENDS)('hosted sign-in pages (%s)', (backend) => {
     const userId = await createUser('bye@example.com');
     const c = client();
     await signIn(c, 'bye@example.com', PASSWORD);
-    expect(c.cookie('__latchkey_client')).toBeDefined();
+    expect(c.cookie('__latchkey_client')).toMatch(/^[A-Za-z0-9_.-]{20,}$/);
+    expect((await sessionsOf(userId)).map((s) => s.status)).toEqual(['active']);
     const confirm = await c.get('/sign-out?redirect_url=%2Fgoodbye');
     expect(confirm.status).toBe(200);
     expect((await c.post('/sign-out', { redirect_url: '/goodbye' })).status).toBe(403);

@@ -109,7 +109,7 @@ describe.each(BACKENDS)('hosted sign-up (%s)', (backend) => {
     if (fresh !== code) expect((await c.post('/sign-up/verify', { csrf: csrfOf(verify.html), code })).status).toBe(400);
     const done = await c.post('/sign-up/verify', { csrf: csrfOf(verify.html), code: fresh });
     expect(done.status).toBe(303);
-    expect(await userByEmail('fumbles@example.com')).toBeDefined();
+    expect((await userByEmail('fumbles@example.com'))?.email_addresses.map((e) => [e.email_address, e.verification.status])).toEqual([['fumbles@example.com', 'verified']]);
   });
 
   it('creates exactly one user when the same code is verified twice at once', async () => {

@@ -1,3 +1,4 @@
+import * as client from 'openid-client';
 import { expect } from 'vitest';
 
 /**
@@ -58,4 +59,35 @@ export async function oauthError(p: Promise<unknown>): Promise<string> {
   } catch (e: any) {
     return e.error ?? e.cause?.[0]?.parameters?.error ?? e.cause?.error ?? String(e);
   }
+}
+
+/**
+ * An authorization request as a careful client makes it: PKCE (S256), a random state and nonce,
+ * and `prompt=consent` so that `offline_access` yields a refresh token. Returns the URL and the
+ * values the client keeps to check the callback and redeem the code.
+ */
+export async function authorizationRequest(config: client.Configuration, redirectUri: string, scope: string) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope,
+    prompt: 'consent',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
+  return { url, verifier, state, nonce };
+}
+
+/** The authorization code a callback URL carries; fails the test if the callback carries an error instead. */
+export function codeAt(step: { location?: string; url: string }): string {
+  const callback = step.location;
+  expect(callback, `stopped at ${step.url}, not at the callback`).toBeDefined();
+  const params = new URL(callback as string).searchParams;
+  expect(params.get('error'), params.get('error_description') ?? '').toBeNull();
+  expect(params.get('code')).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+  return params.get('code') as string;
 }
