@@ -4,10 +4,10 @@ import type { RedirectUrl, RedirectUrlStore } from '../core/instance/redirect-ur
 import type { InstanceSettingsStore } from '../core/instance/settings-store.ts';
 import type { SignUp, SignUpStore } from '../core/sign-ups/sign-up-service.ts';
 import { translated } from './db-errors.ts';
+import { asJson } from './json-column.ts';
 import type { Database } from './schema.ts';
 
 type Row = Record<string, any>;
-const asJson = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
 export function createInstanceSettingsStore(db: Kysely<Database>): InstanceSettingsStore {
   return {

@@ -7,11 +7,11 @@ import type {
   OrganizationInvitationStore,
 } from '../core/invitations/invitation-store.ts';
 import { translated } from './db-errors.ts';
+import { asJson } from './json-column.ts';
 import { escapeLike } from './organization-rows.ts';
 import type { Database } from './schema.ts';
 
 type Row = Record<string, any>;
-const asJson = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
 function toInvitation(r: Row): Invitation {
   return {
@@ -29,20 +29,29 @@ function toInvitation(r: Row): Invitation {
 
 function toOrganizationInvitation(r: Row): OrganizationInvitation {
   return {
-    id: r.id,
+    ...toInvitation(r),
     organizationId: r.organization_id,
-    emailAddress: r.email_address,
     roleKey: r.role,
     roleName: r.role_name,
-    publicMetadata: asJson(r.public_metadata),
     privateMetadata: asJson(r.private_metadata),
-    redirectUrl: r.redirect_url,
     inviterUserId: r.inviter_user_id,
-    status: r.status,
-    expiresAt: r.expires_at,
-    userId: r.user_id,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
+  };
+}
+
+/** The columns both invitation tables share, as written on insert. */
+function commonValues(i: Invitation & { emailNormalized: string; tokenHash: string }) {
+  return {
+    id: i.id,
+    email_address: i.emailAddress,
+    email_normalized: i.emailNormalized,
+    public_metadata: JSON.stringify(i.publicMetadata),
+    redirect_url: i.redirectUrl,
+    status: i.status,
+    token_hash: i.tokenHash,
+    expires_at: i.expiresAt,
+    user_id: i.userId,
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
   };
 }
 
@@ -78,19 +87,7 @@ export function createInvitationStore(db: Kysely<Database>): InvitationStore {
       translated(async () => {
         await db
           .insertInto('invitations')
-          .values({
-            id: i.id,
-            email_address: i.emailAddress,
-            email_normalized: i.emailNormalized,
-            public_metadata: JSON.stringify(i.publicMetadata),
-            redirect_url: i.redirectUrl,
-            status: i.status,
-            token_hash: i.tokenHash,
-            expires_at: i.expiresAt,
-            user_id: i.userId,
-            created_at: i.createdAt,
-            updated_at: i.updatedAt,
-          })
+          .values(commonValues(i))
           .execute();
       }),
     findById: (id) => translated(() => one('id', id)),
@@ -144,21 +141,11 @@ export function createOrganizationInvitationStore(db: Kysely<Database>): Organiz
         await db
           .insertInto('organization_invitations')
           .values({
-            id: i.id,
+            ...commonValues(i),
             organization_id: i.organizationId,
-            email_address: i.emailAddress,
-            email_normalized: i.emailNormalized,
             role: i.roleKey,
-            public_metadata: JSON.stringify(i.publicMetadata),
             private_metadata: JSON.stringify(i.privateMetadata),
-            redirect_url: i.redirectUrl,
             inviter_user_id: i.inviterUserId,
-            status: i.status,
-            token_hash: i.tokenHash,
-            expires_at: i.expiresAt,
-            user_id: i.userId,
-            created_at: i.createdAt,
-            updated_at: i.updatedAt,
           })
           .execute();
       }),

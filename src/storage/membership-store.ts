@@ -68,14 +68,15 @@ export function createMembershipStore(db: Kysely<Database>): MembershipStore {
 
     count: (filter) =>
       translated(async () => {
-        // The user join is needed only to search; the others only to read.
-        const base = filter.query
-          ? db.selectFrom('organization_memberships as m').innerJoin('users as u', 'u.id', 'm.user_id')
-          : db.selectFrom('organization_memberships as m');
         const terms = membershipTerms(filter);
-        const { rows } = await membershipShapes.execute(db, `count|${shapeOf(terms)}`, terms.flatMap((t) => t.values), () =>
-          filtered(base.select((eb) => eb.fn.countAll().as('n')), terms),
-        );
+        // Built only on a cache miss. The user join is needed only to search (a `query` term, so
+        // part of the shape key); the others only to read.
+        const { rows } = await membershipShapes.execute(db, `count|${shapeOf(terms)}`, terms.flatMap((t) => t.values), () => {
+          const base = filter.query
+            ? db.selectFrom('organization_memberships as m').innerJoin('users as u', 'u.id', 'm.user_id')
+            : db.selectFrom('organization_memberships as m');
+          return filtered(base.select((eb) => eb.fn.countAll().as('n')), terms);
+        });
         return Number((rows[0] as { n: string | number }).n);
       }),
 

@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import type { Membership, Organization } from '../core/organizations/types.ts';
+import { asJson } from './json-column.ts';
 
 type Row = Record<string, any>;
-
-const asJson = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
 /** Escapes LIKE's wildcards so a query matches literally. */
 export function escapeLike(s: string): string {

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { OrganizationPatch, OrganizationStore } from '../core/organizations/organization-store.ts';
 import type { OrganizationFilter } from '../core/organizations/types.ts';
 import { translated } from './db-errors.ts';
+import { asJson } from './json-column.ts';
 import { ORGANIZATION_COLUMNS, escapeLike, toOrganization } from './organization-rows.ts';
 import type { Database } from './schema.ts';
 import { compiledShapes } from './compiled-shapes.ts';
@@ -49,8 +50,7 @@ export function createOrganizationStore(db: Kysely<Database>): OrganizationStore
     translated(async () => {
       const r = await db.selectFrom('organization_roles').select(['id', 'key', 'name', 'permissions']).where(column, '=', value).executeTakeFirst();
       if (!r) return null;
-      const permissions = typeof r.permissions === 'string' ? (JSON.parse(r.permissions) as string[]) : r.permissions;
-      return { id: r.id, key: r.key, name: r.name, permissions };
+      return { id: r.id, key: r.key, name: r.name, permissions: asJson<string[]>(r.permissions) };
     });
 
   return {

@@ -209,22 +209,12 @@ export interface InvitationsTable {
   updated_at: Timestamp;
 }
 
-export interface OrganizationInvitationsTable {
-  id: string;
+/** The instance invitation's columns plus the organization, role and inviter. */
+export interface OrganizationInvitationsTable extends InvitationsTable {
   organization_id: string;
-  email_address: string;
-  email_normalized: string;
   role: string;
-  public_metadata: JsonWithDefault;
   private_metadata: JsonWithDefault;
-  redirect_url: string | null;
   inviter_user_id: string | null;
-  status: string;
-  token_hash: string;
-  expires_at: Timestamp;
-  user_id: string | null;
-  created_at: Timestamp;
-  updated_at: Timestamp;
 }
 
 export interface InstanceSettingsTable {

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { ActorToken, ActorTokenStore, SignInToken, SignInTokenStore } from '../core/sign-in-tokens/types.ts';
 import { translated } from './db-errors.ts';
+import { asJson } from './json-column.ts';
 
 type Row = Record<string, any>;
-const asJson = <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
 function toSignInToken(r: Row): SignInToken {
   return { id: r.id, userId: r.user_id, tokenHash: r.token_hash, status: r.status, expiresAt: r.expires_at, createdAt: r.created_at, updatedAt: r.updated_at };
