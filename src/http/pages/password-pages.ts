@@ -2,30 +2,23 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError } from '../../core/errors.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import type { PagesDeps } from './index.ts';
-import { pageHeaders } from './index.ts';
 import { esc, field, form, page } from './layout.ts';
+import { type Body, type Notice, sendPage, str } from './page-support.ts';
 import { t } from './text.ts';
-
-type Body = Record<string, unknown>;
-const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 1024) : '');
 
 /** Forgot password, redeem a code or link, choose a new password; and email link verification. */
 export function passwordPages(deps: PagesDeps): FastifyPluginAsync {
   return async (app) => {
-    const send = (reply: FastifyReply, status: number, html: string) => {
-      pageHeaders(reply);
-      return reply.code(status).send(html);
-    };
     const csrf = (req: FastifyRequest, reply: FastifyReply) => csrfToken(req, reply, deps.secureCookies);
 
-    const forgotForm = (token: string, notice?: { kind: 'error' | 'info'; text: string }) =>
+    const forgotForm = (token: string, notice?: Notice) =>
       page({
         title: t('forgotTitle'),
         notice,
         body: `<p>${esc(t('forgotLead'))}</p>${form('/forgot-password', token, field({ name: 'identifier', label: t('identifierLabel'), autocomplete: 'username' }), t('sendCode'))}
 <p class="more"><a href="/reset-password">${esc(t('haveCode'))}</a></p>`,
       });
-    const codeForm = (token: string, identifier = '', notice?: { kind: 'error' | 'info'; text: string }) =>
+    const codeForm = (token: string, identifier = '', notice?: Notice) =>
       page({
         title: t('codeTitle'),
         notice,
@@ -37,7 +30,7 @@ export function passwordPages(deps: PagesDeps): FastifyPluginAsync {
           t('continue'),
         ),
       });
-    const passwordForm = (token: string, ticket: string, notice?: { kind: 'error' | 'info'; text: string }) =>
+    const passwordForm = (token: string, ticket: string, notice?: Notice) =>
       page({
         title: t('newPasswordTitle'),
         notice,
@@ -51,43 +44,43 @@ export function passwordPages(deps: PagesDeps): FastifyPluginAsync {
       });
     const failure = (e: unknown) => (isDomainError(e) && (e.code === 'rate_limited' || e.code === 'verification_failed') ? t('tooMany') : isDomainError(e) ? e.message : t('genericError'));
 
-    app.get('/forgot-password', async (req, reply) => send(reply, 200, forgotForm(csrf(req, reply))));
+    app.get('/forgot-password', async (req, reply) => sendPage(reply, 200, forgotForm(csrf(req, reply))));
 
     // The answer is the same page, status and headers whether or not the account exists.
     app.post('/forgot-password', async (req, reply) => {
       const body = (req.body ?? {}) as Body;
       const token = csrf(req, reply);
-      if (!csrfValid(req, body.csrf)) return send(reply, 403, forgotForm(token, { kind: 'error', text: t('formExpired') }));
+      if (!csrfValid(req, body.csrf)) return sendPage(reply, 403, forgotForm(token, { kind: 'error', text: t('formExpired') }));
       try {
         await deps.passwordReset.request(str(body.identifier), req.ip);
       } catch (e) {
         if (isDomainError(e) && e.meta.retryAfterSeconds) reply.header('retry-after', String(e.meta.retryAfterSeconds));
-        return send(reply, isDomainError(e) && e.code === 'rate_limited' ? 429 : 400, forgotForm(token, { kind: 'error', text: failure(e) }));
+        return sendPage(reply, isDomainError(e) && e.code === 'rate_limited' ? 429 : 400, forgotForm(token, { kind: 'error', text: failure(e) }));
       }
-      return send(reply, 200, codeForm(token, str(body.identifier), { kind: 'info', text: t('forgotSent') }));
+      return sendPage(reply, 200, codeForm(token, str(body.identifier), { kind: 'info', text: t('forgotSent') }));
     });
 
     app.get('/reset-password', async (req, reply) => {
       const token = csrf(req, reply);
       const link = str((req.query as Body).token);
-      if (!link) return send(reply, 200, codeForm(token));
+      if (!link) return sendPage(reply, 200, codeForm(token));
       try {
         const { ticket } = await deps.passwordReset.redeemLink(link);
-        return send(reply, 200, passwordForm(token, ticket));
+        return sendPage(reply, 200, passwordForm(token, ticket));
       } catch (e) {
-        return send(reply, 400, forgotForm(token, { kind: 'error', text: isDomainError(e) ? t('linkInvalid') : t('genericError') }));
+        return sendPage(reply, 400, forgotForm(token, { kind: 'error', text: isDomainError(e) ? t('linkInvalid') : t('genericError') }));
       }
     });
 
     app.post('/reset-password/code', async (req, reply) => {
       const body = (req.body ?? {}) as Body;
       const token = csrf(req, reply);
-      if (!csrfValid(req, body.csrf)) return send(reply, 403, codeForm(token, '', { kind: 'error', text: t('formExpired') }));
+      if (!csrfValid(req, body.csrf)) return sendPage(reply, 403, codeForm(token, '', { kind: 'error', text: t('formExpired') }));
       try {
         const { ticket } = await deps.passwordReset.redeemCode(str(body.identifier), str(body.code).trim());
-        return send(reply, 200, passwordForm(token, ticket));
+        return sendPage(reply, 200, passwordForm(token, ticket));
       } catch (e) {
-        return send(reply, 400, codeForm(token, str(body.identifier), { kind: 'error', text: failure(e) }));
+        return sendPage(reply, 400, codeForm(token, str(body.identifier), { kind: 'error', text: failure(e) }));
       }
     });
 
@@ -95,24 +88,24 @@ export function passwordPages(deps: PagesDeps): FastifyPluginAsync {
       const body = (req.body ?? {}) as Body;
       const token = csrf(req, reply);
       const ticket = str(body.ticket);
-      if (!csrfValid(req, body.csrf)) return send(reply, 403, passwordForm(token, ticket, { kind: 'error', text: t('formExpired') }));
+      if (!csrfValid(req, body.csrf)) return sendPage(reply, 403, passwordForm(token, ticket, { kind: 'error', text: t('formExpired') }));
       try {
         await deps.passwordReset.complete(ticket, str(body.password));
-        return send(reply, 200, page({ title: t('newPasswordTitle'), body: `<p role="status">${esc(t('passwordSaved'))}</p>` }));
+        return sendPage(reply, 200, page({ title: t('newPasswordTitle'), body: `<p role="status">${esc(t('passwordSaved'))}</p>` }));
       } catch (e) {
         const invalidTicket = isDomainError(e) && e.code.startsWith('verification_');
         return invalidTicket
-          ? send(reply, 400, forgotForm(token, { kind: 'error', text: t('linkInvalid') }))
-          : send(reply, 422, passwordForm(token, ticket, { kind: 'error', text: failure(e) }));
+          ? sendPage(reply, 400, forgotForm(token, { kind: 'error', text: t('linkInvalid') }))
+          : sendPage(reply, 422, passwordForm(token, ticket, { kind: 'error', text: failure(e) }));
       }
     });
 
     app.get('/verify-email', async (req, reply) => {
       try {
         const ident = await deps.verification.redeemLink(str((req.query as Body).token));
-        return send(reply, 200, page({ title: t('verifyTitle'), body: `<p role="status">${esc(t('verifyDone', { email: ident.value }))}</p>` }));
+        return sendPage(reply, 200, page({ title: t('verifyTitle'), body: `<p role="status">${esc(t('verifyDone', { email: ident.value }))}</p>` }));
       } catch {
-        return send(reply, 400, page({ title: t('verifyTitle'), notice: { kind: 'error', text: t('linkInvalid') }, body: '' }));
+        return sendPage(reply, 400, page({ title: t('verifyTitle'), notice: { kind: 'error', text: t('linkInvalid') }, body: '' }));
       }
     });
   };

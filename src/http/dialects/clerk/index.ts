@@ -132,7 +132,7 @@ export function clerkDialect(deps: ClerkDialectDeps): FastifyPluginAsyncTypebox 
     await app.register(actorTokenRoutes(deps.actorTokens));
     await app.register(sessionTokenRoutes({ sessions: deps.tokens.sessions, tokens: deps.tokens.sessionTokens, keys: deps.tokens.signingKeys }));
     await app.register(jwtTemplateRoutes(deps.tokens.jwtTemplates));
-    await app.register(sessionRoutes({ sessions: deps.sessions, tokens: deps.tokens?.sessionTokens }));
+    await app.register(sessionRoutes({ sessions: deps.sessions, tokens: deps.tokens.sessionTokens }));
     await app.register(clientRoutes(deps.sessions));
     if (deps.oauth) await app.register(oauthApplicationRoutes(deps.oauth.applications, deps.oauth.issuer));
     await app.register(publicRoutes());
