@@ -121,6 +121,19 @@ describe.each(BACKENDS)('hosted sign-in pages (%s)', (backend) => {
     expect(norm(ghost.last.html)).toBe(norm(known.last.html));
   });
 
+  // The right password's reset rides on the statement that opens the session (threshold 3 here).
+  it('a sign-in with the right password clears the failure count: two more wrong ones do not lock', async () => {
+    const userId = await createUser('counted@example.com', { username: 'counted_user' });
+    const c = client();
+    const wrong = async () => (await signIn(c, 'counted@example.com', 'wrong guess')).status;
+    expect([await wrong(), await wrong()]).toEqual([401, 401]);
+    expect((await signIn(c, 'counted_user', PASSWORD)).status).toBe(303);
+    expect([await wrong(), await wrong()]).toEqual([401, 401]);
+    const again = await signIn(client(), 'counted_user', PASSWORD);
+    expect(again.status).toBe(303);
+    expect((await sessionsOf(userId)).filter((s) => s.status === 'active')).toHaveLength(2);
+  });
+
   it('rate-limits per client address and per identifier with 429 and Retry-After', async () => {
     const c = client();
     const statuses: number[] = [];

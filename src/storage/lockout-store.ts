@@ -3,6 +3,9 @@ import type { LockoutStore } from '../core/credentials/lockout.ts';
 import { translated } from './db-errors.ts';
 import type { Database } from './schema.ts';
 
+/** What a correct password does to the counters; the attempt was counted in the hour's window before the check. */
+export const CLEARED_FAILURES = sql`failed_attempts = 0, failures_in_window = greatest(failures_in_window - 1, 0)`;
+
 export function createLockoutStore(db: Kysely<Database>): LockoutStore {
   return {
     reserveAttempt: (userId, now, policy) =>
@@ -36,8 +39,7 @@ export function createLockoutStore(db: Kysely<Database>): LockoutStore {
 
     recordSuccess: (userId) =>
       translated(async () => {
-        // The attempt was counted in the hour's window before the check; a success is no failure.
-        await sql`UPDATE users SET failed_attempts = 0, failures_in_window = greatest(failures_in_window - 1, 0) WHERE id = ${userId}`.execute(db);
+        await sql`UPDATE users SET ${CLEARED_FAILURES} WHERE id = ${userId}`.execute(db);
       }),
 
     recordFailure: (userId, now, policy) =>

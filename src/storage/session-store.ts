@@ -4,6 +4,7 @@ import type { Actor, SessionStatus } from '../core/sessions/types.ts';
 import { translated } from './db-errors.ts';
 import type { Database } from './schema.ts';
 import { compiledShapes } from './compiled-shapes.ts';
+import { CLEARED_FAILURES } from './lockout-store.ts';
 
 /** Reads by primary key, compiled once: token issuance and verify read the session every time. */
 const byId = compiledShapes(4);
@@ -63,12 +64,12 @@ function statusIs(eb: SessionsEb, status: SessionStatus, now: Date) {
 /** The sessions domain's store over one Kysely handle. */
 export function createSessionStore(db: Kysely<Database>): SessionStore {
   return {
-    openSession: ({ session: s, newClient: c, signIn }) =>
+    openSession: ({ session: s, newClient: c, signIn, clearFailures }) =>
       translated(async () => {
         const sessionEvent = JSON.stringify({ user_id: s.userId, client_id: s.clientId, ...(s.actor ? { actor: s.actor } : {}) });
         const { rows } = await sql<{ inserted: number; banned: boolean | null; locked_until: Date | null; deletion_requested_at: Date | null }>`
           WITH u AS (
-            UPDATE users SET last_sign_in_at = CASE WHEN ${signIn} THEN ${s.createdAt}::timestamptz ELSE last_sign_in_at END
+            UPDATE users SET last_sign_in_at = CASE WHEN ${signIn} THEN ${s.createdAt}::timestamptz ELSE last_sign_in_at END${clearFailures ? sql`, ${CLEARED_FAILURES}` : sql``}
             WHERE id = ${s.userId} AND deletion_requested_at IS NULL AND NOT banned AND (locked_until IS NULL OR locked_until <= ${s.createdAt})
             RETURNING id
           ), c AS (

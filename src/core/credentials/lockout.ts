@@ -35,7 +35,10 @@ export interface LockoutStore {
    * digest, so a sign-in reads it in no extra round trip; a user without a password is not counted.
    */
   reserveAttempt(userId: string, now: Date, policy: LockoutPolicy): Promise<AttemptReservation>;
-  /** A correct password clears the consecutive count. */
+  /**
+   * A correct password clears the consecutive count. A password sign-in that opens a session
+   * clears it in the session's own statement instead (`SessionStore.openSession`'s `clearFailures`).
+   */
   recordSuccess(userId: string): Promise<void>;
   /** A wrong password keeps its count; reaching the threshold or hourly cap sets the lock. Returns the lock's end, if any. */
   recordFailure(userId: string, now: Date, policy: LockoutPolicy): Promise<Date | null>;
@@ -53,12 +56,15 @@ export function lockedError(lockedUntil: Date | null, now: Date): DomainError {
 
 /**
  * Runs a password check under the lockout rules. `check` only runs when an attempt could be
- * reserved, so a locked account costs no hashing.
+ * reserved, so a locked account costs no hashing. With `deferSuccess`, a correct password leaves
+ * the count for the caller to clear (a sign-in does it in the statement that opens the session,
+ * one round trip fewer); a wrong one is always recorded here.
  */
 export async function guardedPasswordCheck(
   deps: { store: Store; clock: Clock; policy: LockoutPolicy },
   userId: string,
   check: (stored: StoredPassword) => Promise<boolean>,
+  options: { deferSuccess?: boolean } = {},
 ): Promise<boolean | 'missing' | 'no_password'> {
   const { store, clock, policy } = deps;
   const reservation = await store.lockout.reserveAttempt(userId, clock.now(), policy);
@@ -68,8 +74,9 @@ export async function guardedPasswordCheck(
   try {
     ok = await check(reservation.password);
   } finally {
-    if (ok) await store.lockout.recordSuccess(userId);
-    else await store.lockout.recordFailure(userId, clock.now(), policy);
+    if (ok) {
+      if (!options.deferSuccess) await store.lockout.recordSuccess(userId);
+    } else await store.lockout.recordFailure(userId, clock.now(), policy);
   }
   return ok;
 }

@@ -132,7 +132,10 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       };
       // One statement on the sign-in path (a bench holds sign-ins to raw hashing throughput).
       const newClient = clientToken ? { id: clientId, lastActiveSessionId: row.id, signInId: null, signUpId: null, createdAt: now, updatedAt: now, tokenHash: hashToken(clientToken) } : null;
-      const refusal = await store.sessions.openSession({ session: row, newClient, signIn: !row.actor });
+      const clearFailures = input.clearFailures === true;
+      const refusal = await store.sessions.openSession({ session: row, newClient, signIn: !row.actor, clearFailures });
+      // The password was right even if the session is refused: that is no failure.
+      if (refusal && clearFailures) await store.lockout.recordSuccess(input.userId);
       if (refusal === 'user_banned') throw new DomainError('user_banned', 'This user is banned.', { param: 'user_id' });
       if (refusal === 'user_locked') throw new DomainError('user_locked', 'This user is locked.', { param: 'user_id' });
       if (refusal) throw new DomainError('user_not_found', `No user was found with id ${input.userId}.`, { param: 'user_id' });

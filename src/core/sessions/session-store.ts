@@ -21,9 +21,11 @@ export interface SessionStore {
    * client's last active session, the user's `last_sign_in_at` (unless `signIn` is false, as for an
    * impersonation) and the `client.created`/`session.created` events are written with it. The
    * user row is updated first, so a ban, lock or deletion committing meanwhile is waited for and
-   * then seen. Returns null when inserted, else why not.
+   * then seen. With `clearFailures`, the same update clears the lockout count as
+   * `LockoutStore.recordSuccess` does (only when the session is inserted). Returns null when
+   * inserted, else why not.
    */
-  openSession(input: { session: SessionRow; newClient: (ClientRow & { tokenHash: string }) | null; signIn: boolean }): Promise<SessionInsertRefusal | null>;
+  openSession(input: { session: SessionRow; newClient: (ClientRow & { tokenHash: string }) | null; signIn: boolean; clearFailures?: boolean }): Promise<SessionInsertRefusal | null>;
   findSession(id: string): Promise<SessionRow | null>;
   /** Newest first; `status` compares the effective status at `now`. */
   listSessions(filter: { userId?: string; clientId?: string; status?: SessionStatus; now: Date; limit: number; offset: number }): Promise<{ rows: SessionRow[]; total: number }>;

@@ -52,6 +52,11 @@ export interface CreateSessionInput {
   actor?: Actor | null;
   /** Shortens the absolute lifetime (actor tokens' session_max_duration_in_seconds). */
   maxSeconds?: number;
+  /**
+   * A password sign-in whose lockout count is still raised (SignInResult's `clearFailures`): the
+   * session's statement clears it, and a refused session clears it on its own.
+   */
+  clearFailures?: boolean;
 }
 
 export interface CreatedSession {

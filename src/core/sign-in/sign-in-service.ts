@@ -20,7 +20,11 @@ export interface SignInLimits {
 export const SIGN_IN_LIMITS: SignInLimits = { perIp: 100, perIdentifier: 20, windowMs: 15 * 60_000 };
 
 export type SignInResult =
-  | { status: 'complete'; userId: string }
+  /**
+   * `clearFailures`: the password was right but the lockout count is still raised; the session
+   * opened for this result clears it (`CreateSessionInput.clearFailures`) in its own statement.
+   */
+  | { status: 'complete'; userId: string; clearFailures: true }
   | { status: 'needs_second_factor'; userId: string; pendingToken: string; strategies: SecondFactorStrategy[] };
 
 export interface SignInDeps extends SecondFactorDeps {
@@ -79,16 +83,19 @@ export function createSignInService(deps: SignInDeps) {
         throw signInFailed();
       }
       try {
-        await deps.users.verifyPassword(user.id, password);
+        await deps.users.verifyPassword(user.id, password, { deferSuccess: true });
       } catch (e) {
         if (isDomainError(e) && ['password_incorrect', 'password_not_set', 'user_not_found'].includes(e.code)) throw signInFailed();
         throw e;
       }
+      // Only a session about to open clears the count in its own statement; every other outcome
+      // of a right password clears it here.
+      if (user.banned || user.totpEnabled || user.backupCodeEnabled) await store.lockout.recordSuccess(user.id);
       if (user.banned) throw signInFailed();
       if (user.totpEnabled || user.backupCodeEnabled) {
         return { status: 'needs_second_factor', userId: user.id, pendingToken: await secondFactor.open(user.id), strategies: secondFactor.strategiesOf(user) };
       }
-      return { status: 'complete', userId: user.id };
+      return { status: 'complete', userId: user.id, clearFailures: true };
     },
 
     /** Second-factor tries count against the client address's budget too. */

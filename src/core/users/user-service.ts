@@ -299,14 +299,15 @@ export function createUserService(
      * Checks a password. An imported digest that verifies is replaced by a native argon2id one,
      * so foreign hashes live only until each user's next successful check.
      */
-    async verifyPassword(id: string, password: string): Promise<true> {
+    /** `deferSuccess`: see guardedPasswordCheck; the caller must then clear the failure count. */
+    async verifyPassword(id: string, password: string, options: { deferSuccess?: boolean } = {}): Promise<true> {
       const normalized = normalizePassword(password);
       let checked: StoredPassword | undefined;
       // The lockout reservation hands back the digest: one round trip before the hash.
       const ok = await guardedPasswordCheck({ store, clock, policy: deps.lockout }, id, (stored) => {
         checked = stored;
         return hasher.verify(normalized, stored.digest, stored.hasher);
-      });
+      }, options);
       if (ok === 'missing') throw notFound(id);
       if (ok === 'no_password') throw new DomainError('password_not_set', 'This user has no password.', { param: 'password' });
       if (!ok || !checked) throw new DomainError('password_incorrect', 'Password is incorrect.', { param: 'password' });

@@ -43,12 +43,12 @@ export async function signInBrowser(
   req: FastifyRequest,
   reply: FastifyReply,
   deps: { sessions: SessionService; secureCookies: boolean; cookieMaxAgeSeconds: number },
-  input: { userId: string; actor?: Session['actor']; maxSeconds?: number },
+  input: { userId: string; actor?: Session['actor']; maxSeconds?: number; clearFailures?: boolean },
 ): Promise<Session> {
   let clientId: string | undefined;
   const token = readClientToken(req);
   if (token) clientId = await deps.sessions.clientFromToken(token).then((c) => c.id, () => undefined);
-  const created = await deps.sessions.create({ userId: input.userId, clientId, actor: input.actor ?? null, maxSeconds: input.maxSeconds });
+  const created = await deps.sessions.create({ userId: input.userId, clientId, actor: input.actor ?? null, maxSeconds: input.maxSeconds, clearFailures: input.clearFailures });
   if (created.clientToken) setClientCookie(reply, created.clientToken, deps.secureCookies, deps.cookieMaxAgeSeconds);
   return created.session;
 }

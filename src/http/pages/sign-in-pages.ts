@@ -89,13 +89,14 @@ export function signInPages(deps: SignInPagesDeps): FastifyPluginAsync {
       const redirectUrl = str(body.redirect_url, 2048);
       if (!csrfValid(req, body.csrf)) return sendPage(reply, 403, signInForm(token, { identifier, redirectUrl }, { kind: 'error', text: t('formExpired') }));
       try {
-        const result = await deps.signIn.attempt(identifier, str(body.password), req.ip);
+        // The target first: between a right password and its session nothing else should fail.
         const target = await redirectTarget(deps.redirects, [redirectUrl]);
+        const result = await deps.signIn.attempt(identifier, str(body.password), req.ip);
         if (result.status === 'needs_second_factor') {
           setPending(reply, deps.secureCookies, result.pendingToken, target);
           return seeOther(reply, '/sign-in/factor-two');
         }
-        await signInBrowser(req, reply, sessionDeps, { userId: result.userId });
+        await signInBrowser(req, reply, sessionDeps, { userId: result.userId, clearFailures: result.clearFailures });
         return seeOther(reply, target);
       } catch (e) {
         const p = signInProblem(e);
