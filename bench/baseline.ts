@@ -5,10 +5,12 @@
  * session verify (one read) and the client-credentials grant (one read, one RS256 signature).
  * Runs in the benchmark's process, next to the real app.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { hash } from '@node-rs/argon2';
 import Fastify from 'fastify';
 import { generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
+import { RAW_ARGON } from './argon-raw.ts';
 
 export interface Baseline {
   url: string;
@@ -46,6 +48,8 @@ export const BASELINE_SQL = {
   // The client-credentials grant's floor: the application by client_id (its unique index, the
   // app's own look-up), then one RS256 signature.
   appByClientId: 'SELECT * FROM oauth_applications WHERE client_id = $1',
+  // The hashing floor's write: one row into a table with two btree indexes.
+  floorInsert: `INSERT INTO events (type, subject_id, payload, created_at) VALUES ('bench.floor', $1, '{}'::jsonb, now())`,
 };
 
 type PageQuery = { limit?: string; offset?: string };
@@ -91,6 +95,15 @@ export async function startBaseline(databaseUrl: string, poolSize: number): Prom
     const { rows } = await pool.query({ name: 'baseline_session', text: BASELINE_SQL.sessionById, values: [req.params.id] });
     if (rows.length === 0) return reply.code(404).send({ error: 'not found' });
     return rows[0];
+  });
+
+  // The floor of every hashing request: one argon2id hash (Latchkey's parameters) and one insert,
+  // no parsing, validation or response to speak of. What a real create-user or sign-in can at
+  // best reach against raw hashing on this machine.
+  app.post('/floor/hash-insert', async () => {
+    await hash(randomBytes(15).toString('base64'), RAW_ARGON);
+    await pool.query({ name: 'baseline_floor_insert', text: BASELINE_SQL.floorInsert, values: [randomUUID()] });
+    return { ok: true };
   });
 
   // A token endpoint cut to the bone: Basic client authentication against the stored SHA-256,

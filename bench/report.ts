@@ -61,6 +61,8 @@ export interface CreateMeasure {
   latchkey: LoadResult[];
   rawAtGate: RawHashResult | null;
   gateConcurrency: number;
+  /** Bare Fastify POST: one hash and one insert (bench/baseline.ts), alternating with the others. */
+  floor: LoadResult[];
 }
 
 import type { ServerMemory } from './server-memory.ts';
@@ -168,6 +170,8 @@ export function renderResults(r: ReportInput): string {
     L.push(`| ${i + 1} | raw argon2id x${raw.concurrency} (CPU/hash ${raw.cpuMsPerHash.toFixed(1)} ms) | ${fmt.rps(raw.rps)} hashes | ${fmt.ms(raw.p50)} | ${fmt.ms(raw.p99)} | | |`);
     const cpu = h.cpuPerRequest ? ` (CPU/user: node ${(h.cpuPerRequest.processUs / 1000).toFixed(1)} ms, PostgreSQL ${(h.cpuPerRequest.postgresUs / 1000).toFixed(1)} ms)` : '';
     L.push(`| ${i + 1} | POST /v1/users (${c.connections} conns)${cpu} | ${fmt.rps(h.rps)} users | ${fmt.ms(h.p50)} | ${fmt.ms(h.p99)} | ${h.non2xx} ${JSON.stringify(h.statusCodes)} | ${h.errors + h.timeouts} |`);
+    const f = c.floor[i];
+    if (f) L.push(`| ${i + 1} | floor: bare Fastify POST, one hash + one insert (${fmt.pct(f.rps / raw.rps)} of raw) | ${fmt.rps(f.rps)} requests | ${fmt.ms(f.p50)} | ${fmt.ms(f.p99)} | ${f.non2xx} | ${f.errors + f.timeouts} |`);
   });
   if (c.rawAtGate) {
     L.push(`| info | raw argon2id x${c.rawAtGate.concurrency} (Latchkey's hash gate size) | ${fmt.rps(c.rawAtGate.rps)} hashes | ${fmt.ms(c.rawAtGate.p50)} | ${fmt.ms(c.rawAtGate.p99)} | | |`);

@@ -158,7 +158,8 @@ async function main() {
   log('Create user: warming up');
   await warmUp(createSpec, S.warmup);
   await rawHashing(S.connections, S.warmup);
-  const create: CreateMeasure = { connections: S.connections, raw: [], latchkey: [], rawAtGate: null, gateConcurrency: DEFAULT_HASHING.concurrency };
+  const create: CreateMeasure = { connections: S.connections, raw: [], latchkey: [], rawAtGate: null, gateConcurrency: DEFAULT_HASHING.concurrency, floor: [] };
+  const floorSpec: LoadSpec = { ...common, label: 'hashing floor', url: baseline.url, method: 'POST', path: '/floor/hash-insert', headers: {} };
   for (let i = 0; i < S.createRounds; i++) {
     const raw = await rawHashing(S.connections, S.seconds);
     create.raw.push(raw);
@@ -166,6 +167,9 @@ async function main() {
     const h: LoadResult = await measuredLoad(db.name, createSpec);
     create.latchkey.push(h);
     log(`  round ${i + 1} latchkey ${fmt.rps(h.rps).padStart(7)} users/s   p50 ${fmt.ms(h.p50)}  p99 ${fmt.ms(h.p99)}  non2xx ${h.non2xx} ${JSON.stringify(h.statusCodes)}`);
+    const f: LoadResult = await measuredLoad(db.name, floorSpec);
+    create.floor.push(f);
+    log(`  round ${i + 1} floor    ${fmt.rps(f.rps).padStart(7)} req/s     p50 ${fmt.ms(f.p50)}  p99 ${fmt.ms(f.p99)}  (${fmt.pct(f.rps / raw.rps)} of raw)`);
   }
   const gate: RawHashResult = await rawHashing(DEFAULT_HASHING.concurrency, S.seconds);
   create.rawAtGate = gate;
@@ -231,6 +235,10 @@ async function main() {
     target: '>= 90%',
     pass: !createFailed && lkCreate / rawRps >= 0.9,
   });
+  const floorRps = mean(create.floor.map((r) => r.rps));
+  notes.push(
+    `Hashing floor: a bare Fastify POST doing one argon2id hash and one insert (no parsing, validation, checks or response body) reached ${fmt.rps(floorRps)} req/s, ${fmt.pct(floorRps / rawRps)} of raw hashing, in the same rounds: the most any create-user or sign-in could reach against raw hashing on this machine (the load generator, HTTP and PostgreSQL share its cores).`,
+  );
   verdicts.push({ measure: 'RSS after the load (Latchkey in its own process)', baseline: '-', latchkey: fmt.mb(serverMem.afterLoadMb), ratio: '-', target: '< 200 MB', pass: serverMem.afterLoadMb < 200 });
   verdicts.push(...timings.map(timingVerdict));
 
