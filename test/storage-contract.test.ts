@@ -740,6 +740,53 @@ describe.each(BACKENDS)('storage contract (%s)', (backend) => {
     });
   });
 
+  describe('sign-in reservation (find the account and reserve an attempt in one statement)', () => {
+    beforeEach(reset);
+    const policy = { threshold: 3, durationMs: 3_600_000, hourlyMax: 100 };
+    const digest = '$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHQ$aGFzaA';
+    const counters = async (id: string) =>
+      db().selectFrom('users').select(['failed_attempts', 'failures_in_window']).where('id', '=', id).executeTakeFirstOrThrow();
+
+    async function account(over: Partial<NewUser> = {}, email = 'Sign.In@Example.com', verified = true) {
+      const u = newUser({ passwordDigest: digest, passwordHasher: 'argon2id', username: 'Signer', ...over });
+      await store.users.insert(u);
+      await store.users.insertIdentifier(newIdent(u.id, 'email_address', email, { verified }));
+      return u;
+    }
+
+    it('finds by verified email or username, returns the user with identifiers and the digest, and counts the attempt', async () => {
+      const u = await account({ firstName: 'Sig' });
+      const byEmail = await store.lockout.reserveForSignIn({ type: 'email_address', normalized: 'sign.in@example.com' }, at(1), policy);
+      expect(byEmail?.password).toEqual({ digest, hasher: 'argon2id' });
+      expect(byEmail?.user).toMatchObject({ id: u.id, firstName: 'Sig', username: 'Signer', passwordEnabled: true, banned: false });
+      expect(byEmail?.user.identifiers.map((i) => i.value)).toEqual(['Sign.In@Example.com']);
+      expect((await store.lockout.reserveForSignIn({ type: 'username', lowered: 'signer' }, at(2), policy))?.user.id).toBe(u.id);
+      expect(await counters(u.id)).toEqual({ failed_attempts: 2, failures_in_window: 2 });
+      // The threshold: the third attempt is the last reserved; the fourth is refused (null), uncounted.
+      expect(await store.lockout.reserveForSignIn({ type: 'username', lowered: 'signer' }, at(3), policy)).not.toBeNull();
+      expect(await store.lockout.reserveForSignIn({ type: 'username', lowered: 'signer' }, at(4), policy)).toBeNull();
+      expect((await counters(u.id)).failed_attempts).toBe(3);
+    });
+
+    it('reserves nothing for an unverified email, a user without a password, a locked or deleted user, or nobody', async () => {
+      await account({}, 'unverified@example.com', false);
+      expect(await store.lockout.reserveForSignIn({ type: 'email_address', normalized: 'unverified@example.com' }, at(1), policy)).toBeNull();
+      const nopass = await account({ username: 'nopass', passwordDigest: null, passwordHasher: null }, 'nopass@example.com');
+      expect(await store.lockout.reserveForSignIn({ type: 'email_address', normalized: 'nopass@example.com' }, at(1), policy)).toBeNull();
+      expect((await counters(nopass.id)).failed_attempts).toBe(0);
+      const locked = await account({ username: 'locked' }, 'locked@example.com');
+      await store.lockout.setLock(locked.id, at(30));
+      expect(await store.lockout.reserveForSignIn({ type: 'username', lowered: 'locked' }, at(1), policy)).toBeNull();
+      // An expired lock starts a fresh count.
+      expect((await store.lockout.reserveForSignIn({ type: 'username', lowered: 'locked' }, at(31), policy))?.user.lockedUntil).toBeNull();
+      const gone = await account({ username: 'gone' }, 'gone@example.com');
+      await db().updateTable('users').set({ deletion_requested_at: at(0) }).where('id', '=', gone.id).execute();
+      expect(await store.lockout.reserveForSignIn({ type: 'email_address', normalized: 'gone@example.com' }, at(1), policy)).toBeNull();
+      expect(await store.lockout.reserveForSignIn({ type: 'username', lowered: 'gone' }, at(1), policy)).toBeNull();
+      expect(await store.lockout.reserveForSignIn({ type: 'email_address', normalized: 'nobody@example.com' }, at(1), policy)).toBeNull();
+    });
+  });
+
   describe('secret keys', () => {
     beforeEach(reset);
 

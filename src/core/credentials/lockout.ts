@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { DomainError } from '../errors.ts';
 import type { Store } from '../store.ts';
+import type { User } from '../users/types.ts';
 
 /** How many wrong passwords lock a user, and for how long. */
 export interface LockoutPolicy {
@@ -26,6 +27,9 @@ export type AttemptReservation =
   | { status: 'missing' }
   | { status: 'no_password' };
 
+/** How a sign-in names its account: a verified email address or phone number, or a username. */
+export type SignInLookup = { type: 'email_address' | 'phone_number'; normalized: string } | { type: 'username'; lowered: string };
+
 /** Storage for the failure counters; each call is one atomic statement. */
 export interface LockoutStore {
   /**
@@ -35,6 +39,13 @@ export interface LockoutStore {
    * digest, so a sign-in reads it in no extra round trip; a user without a password is not counted.
    */
   reserveAttempt(userId: string, now: Date, policy: LockoutPolicy): Promise<AttemptReservation>;
+  /**
+   * A sign-in's first statement: finds the account `lookup` names and reserves an attempt on it
+   * as `reserveAttempt` does, returning the user and the digest. Null when nothing was reserved
+   * (no such account, locked, no password): the caller then takes the slower path, which tells
+   * these apart.
+   */
+  reserveForSignIn(lookup: SignInLookup, now: Date, policy: LockoutPolicy): Promise<{ user: User; password: StoredPassword } | null>;
   /**
    * A correct password clears the consecutive count. A password sign-in that opens a session
    * clears it in the session's own statement instead (`SessionStore.openSession`'s `clearFailures`).
@@ -70,9 +81,21 @@ export async function guardedPasswordCheck(
   const reservation = await store.lockout.reserveAttempt(userId, clock.now(), policy);
   if (reservation.status === 'missing' || reservation.status === 'no_password') return reservation.status;
   if (reservation.status === 'locked') throw lockedError(reservation.lockedUntil, clock.now());
+  return checkReserved(deps, userId, reservation.password, check, options);
+}
+
+/** The check of an attempt already reserved (by `reserveAttempt` or `reserveForSignIn`), and its record. */
+export async function checkReserved(
+  deps: { store: Store; clock: Clock; policy: LockoutPolicy },
+  userId: string,
+  stored: StoredPassword,
+  check: (stored: StoredPassword) => Promise<boolean>,
+  options: { deferSuccess?: boolean } = {},
+): Promise<boolean> {
+  const { store, clock, policy } = deps;
   let ok = false;
   try {
-    ok = await check(reservation.password);
+    ok = await check(stored);
   } finally {
     if (ok) {
       if (!options.deferSuccess) await store.lockout.recordSuccess(userId);

@@ -1,4 +1,6 @@
+import type { SignInLookup } from '../credentials/lockout.ts';
 import type { Store } from '../store.ts';
+import { lookupForm } from '../users/identifiers.ts';
 import { findByIdentifier, firstUser } from '../users/find-by-identifier.ts';
 import type { User } from '../users/types.ts';
 
@@ -15,6 +17,19 @@ export async function findAccount(store: Store, identifier: string): Promise<Use
   const named = await firstUser(store, { usernames: [value.toLowerCase()] });
   if (named) return named;
   return (await findByIdentifier(store, 'phone_number', value, verified))?.user ?? null;
+}
+
+/**
+ * How a sign-in's fast path names the account (`LockoutStore.reserveForSignIn`), or null when
+ * the input could never match. An identifier without `@` is tried as a username first, as
+ * `findAccount` does; when no username matches, the slow path goes on to phone numbers.
+ */
+export function signInLookup(identifier: string): SignInLookup | null {
+  const value = identifier.trim();
+  if (!value || value.length > 320) return null;
+  if (!value.includes('@')) return { type: 'username', lowered: value.toLowerCase() };
+  const normalized = lookupForm('email_address', value);
+  return normalized ? { type: 'email_address', normalized } : null;
 }
 
 /** `ada@example.com` → `a•••@example.com`: enough for the owner to recognise, little for anyone else. */

@@ -1,13 +1,14 @@
 import type { Clock } from '../clock.ts';
-import { lockedError, type LockoutPolicy } from '../credentials/lockout.ts';
+import { lockedError, type LockoutPolicy, type StoredPassword } from '../credentials/lockout.ts';
 import { NATIVE_HASHER, type PasswordHasher } from '../credentials/password-hasher.ts';
 import { normalizePassword } from '../credentials/password-policy.ts';
 import { DomainError, isDomainError } from '../errors.ts';
 import { randomToken } from '../ids.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import type { Store } from '../store.ts';
+import type { User } from '../users/types.ts';
 import type { UserService } from '../users/user-service.ts';
-import { findAccount } from './find-account.ts';
+import { findAccount, signInLookup } from './find-account.ts';
 import { createSecondFactor, type SecondFactorDeps, type SecondFactorStrategy } from './second-factor.ts';
 
 /** Password attempts allowed per client address and per identifier in a window. */
@@ -68,6 +69,24 @@ export function createSignInService(deps: SignInDeps) {
     if (!r.allowed) throw new DomainError('rate_limited', 'Too many sign-in attempts; try again later.', { retryAfterSeconds: r.retryAfterSeconds });
   }
 
+  /** The password check of a found account (its attempt already reserved when `reserved` is given), then what follows. */
+  async function finish(user: User, password: string, reserved?: StoredPassword): Promise<SignInResult> {
+    try {
+      await deps.users.verifyPassword(user.id, password, { deferSuccess: true, reserved });
+    } catch (e) {
+      if (isDomainError(e) && ['password_incorrect', 'password_not_set', 'user_not_found'].includes(e.code)) throw signInFailed();
+      throw e;
+    }
+    // Only a session about to open clears the count in its own statement; every other outcome
+    // of a right password clears it here.
+    if (user.banned || user.totpEnabled || user.backupCodeEnabled) await store.lockout.recordSuccess(user.id);
+    if (user.banned) throw signInFailed();
+    if (user.totpEnabled || user.backupCodeEnabled) {
+      return { status: 'needs_second_factor', userId: user.id, pendingToken: await secondFactor.open(user.id), strategies: secondFactor.strategiesOf(user) };
+    }
+    return { status: 'complete', userId: user.id, clearFailures: true };
+  }
+
   return {
     limits,
 
@@ -75,6 +94,11 @@ export function createSignInService(deps: SignInDeps) {
       const key = identifier.trim().toLowerCase().slice(0, 320);
       await limit(`signin:ip:${ip}`, limits.perIp);
       await limit(`signin:id:${key}`, limits.perIdentifier);
+      // The usual case is one statement: find the account and reserve the attempt together. Only
+      // when that reserves nothing (unknown, locked, no password) is the account looked up apart.
+      const lookup = signInLookup(identifier);
+      const fast = lookup ? await store.lockout.reserveForSignIn(lookup, clock.now(), lockout) : null;
+      if (fast) return finish(fast.user, password, fast.password);
       const user = await findAccount(store, identifier);
       if (!user || !user.passwordEnabled) {
         const ghost = await limiter.hit(`signin:ghost:${key}`, lockout.threshold, lockout.durationMs);
@@ -82,20 +106,7 @@ export function createSignInService(deps: SignInDeps) {
         await burnOneHash(password);
         throw signInFailed();
       }
-      try {
-        await deps.users.verifyPassword(user.id, password, { deferSuccess: true });
-      } catch (e) {
-        if (isDomainError(e) && ['password_incorrect', 'password_not_set', 'user_not_found'].includes(e.code)) throw signInFailed();
-        throw e;
-      }
-      // Only a session about to open clears the count in its own statement; every other outcome
-      // of a right password clears it here.
-      if (user.banned || user.totpEnabled || user.backupCodeEnabled) await store.lockout.recordSuccess(user.id);
-      if (user.banned) throw signInFailed();
-      if (user.totpEnabled || user.backupCodeEnabled) {
-        return { status: 'needs_second_factor', userId: user.id, pendingToken: await secondFactor.open(user.id), strategies: secondFactor.strategiesOf(user) };
-      }
-      return { status: 'complete', userId: user.id, clearFailures: true };
+      return finish(user, password);
     },
 
     /** Second-factor tries count against the client address's budget too. */

@@ -1,6 +1,6 @@
 import { normalizePassword, checkPassword } from '../credentials/password-policy.ts';
 import { NATIVE_HASHER } from '../credentials/password-hasher.ts';
-import { guardedPasswordCheck, type LockoutPolicy, type StoredPassword } from '../credentials/lockout.ts';
+import { checkReserved, guardedPasswordCheck, type LockoutPolicy, type StoredPassword } from '../credentials/lockout.ts';
 import { DomainError } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { type CreateUserDeps, type CreateUserHooks, type CreateUserInput, createUser } from './create-user.ts';
@@ -299,15 +299,20 @@ export function createUserService(
      * Checks a password. An imported digest that verifies is replaced by a native argon2id one,
      * so foreign hashes live only until each user's next successful check.
      */
-    /** `deferSuccess`: see guardedPasswordCheck; the caller must then clear the failure count. */
-    async verifyPassword(id: string, password: string, options: { deferSuccess?: boolean } = {}): Promise<true> {
+    /**
+     * `deferSuccess`: see guardedPasswordCheck; the caller must then clear the failure count.
+     * `reserved`: the attempt was already reserved (`LockoutStore.reserveForSignIn`), with this digest.
+     */
+    async verifyPassword(id: string, password: string, options: { deferSuccess?: boolean; reserved?: StoredPassword } = {}): Promise<true> {
       const normalized = normalizePassword(password);
       let checked: StoredPassword | undefined;
-      // The lockout reservation hands back the digest: one round trip before the hash.
-      const ok = await guardedPasswordCheck({ store, clock, policy: deps.lockout }, id, (stored) => {
+      const check = (stored: StoredPassword) => {
         checked = stored;
         return hasher.verify(normalized, stored.digest, stored.hasher);
-      }, options);
+      };
+      const guard = { store, clock, policy: deps.lockout };
+      // The lockout reservation hands back the digest: one round trip before the hash.
+      const ok = options.reserved ? await checkReserved(guard, id, options.reserved, check, options) : await guardedPasswordCheck(guard, id, check, options);
       if (ok === 'missing') throw notFound(id);
       if (ok === 'no_password') throw new DomainError('password_not_set', 'This user has no password.', { param: 'password' });
       if (!ok || !checked) throw new DomainError('password_incorrect', 'Password is incorrect.', { param: 'password' });
