@@ -218,6 +218,12 @@ async function main() {
     quick: QUICK,
   });
   notes.push(...sessions.failures);
+  {
+    const s = sessions.signIn;
+    notes.push(
+      `Half-load floor: the same bare Fastify hash + insert route, with Latchkey's ${DEFAULT_HASHING.concurrency} hash slots, under the same open-loop load (${fmt.rps(s.halfRate)}/s) had p99 ${fmt.ms(s.floorHalf.p99)}, ${fmt.x(s.floorHalf.p99 / s.oneHash.p50)} one hash's p50 (Latchkey's sign-in: ${fmt.x(s.half.p99 / s.oneHash.p50)}).`,
+    );
+  }
   memory.push(memoryPoint('after the sign-in, session and token loads'));
   // Credential timing: one request at a time, after all the loads.
   const timings = await credentialTimings({ lkUrl, key: secretKey, users: S.users, passwordPairs: S.passwordPairs, resetAccounts: S.resetAccounts, log });

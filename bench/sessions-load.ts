@@ -43,6 +43,8 @@ export interface SignInMeasure {
   oneHash: RawHashResult;
   /** The open-loop load at half the mean sign-in throughput. */
   half: LoadResult;
+  /** The same open-loop load on the baseline's hashing floor (one hash + one insert). */
+  floorHalf: LoadResult;
   halfRate: number;
   /** Sessions the measured rounds and the half load added, against their 303 answers. */
   sessionsAdded: number;
@@ -96,7 +98,7 @@ async function benchSignIn(o: SessionsInput): Promise<SignInMeasure> {
   await warmUp(spec, o.ctx.warmup);
   await rawHashing(o.connections, o.ctx.warmup);
   const before = await countSessions(o.dbUrl);
-  const m: Omit<SignInMeasure, 'oneHash' | 'half' | 'halfRate' | 'sessionsAdded' | 'okAnswers'> = { connections: o.connections, csrfPairs, raw: [], latchkey: [] };
+  const m: Omit<SignInMeasure, 'oneHash' | 'half' | 'floorHalf' | 'halfRate' | 'sessionsAdded' | 'okAnswers'> = { connections: o.connections, csrfPairs, raw: [], latchkey: [] };
   for (let i = 0; i < o.signInRounds; i++) {
     const raw = await rawHashing(o.connections, o.seconds);
     m.raw.push(raw);
@@ -112,9 +114,11 @@ async function benchSignIn(o: SessionsInput): Promise<SignInMeasure> {
   const halfSeconds = Math.min(60, Math.max(2 * o.seconds, 300 / Math.max(halfRate, 1)));
   const half = await measuredLoad(o.ctx.dbName, { ...spec, label: 'latchkey sign-in, half load', arrivalRate: halfRate, seconds: halfSeconds });
   log(`  half load ${fmt.rps(halfRate)}/s open loop, ${halfSeconds.toFixed(0)} s: p50 ${fmt.ms(half.p50)}  p99 ${fmt.ms(half.p99)}  non-303 ${half.non2xx}`);
+  const floorHalf = await measuredLoad(o.ctx.dbName, { label: 'hashing floor, half load', url: o.baselineUrl, method: 'POST', path: '/floor/hash-insert', users: o.users, headers: {}, connections: o.connections, seconds: halfSeconds, arrivalRate: halfRate });
+  log(`  hashing floor at the same rate: p50 ${fmt.ms(floorHalf.p50)}  p99 ${fmt.ms(floorHalf.p99)} (${fmt.x(floorHalf.p99 / oneHash.p50)} one hash)`);
   const sessionsAdded = (await countSessions(o.dbUrl)) - before;
   const okAnswers = m.latchkey.reduce((n, r) => n + r.ok, 0) + half.ok;
-  return { ...m, oneHash, half, halfRate, sessionsAdded, okAnswers };
+  return { ...m, oneHash, half, floorHalf, halfRate, sessionsAdded, okAnswers };
 }
 
 async function benchVerify(o: SessionsInput, count: number): Promise<ReadMeasure> {

@@ -42,6 +42,7 @@ export function renderSessions(m: SessionsMeasure): string {
   L.push(`| one hash | raw argon2id x1 (one at a time) | ${fmt.rps(s.oneHash.rps)} hashes | ${fmt.ms(s.oneHash.p50)} | ${fmt.ms(s.oneHash.p99)} | | |`);
   L.push(
     `| half load | POST /sign-in, ${fmt.rps(s.halfRate)}/s open loop for ${s.half.seconds.toFixed(0)} s (CPU/sign-in: ${cpu(s.half)}) | ${fmt.rps(s.half.rps)} sign-ins | ${fmt.ms(s.half.p50)} | ${fmt.ms(s.half.p99)} | ${s.half.non2xx} ${JSON.stringify(s.half.statusCodes)} | ${s.half.errors} |`,
+    `| half load, floor | bare Fastify POST, one hash + one insert, same rate and time (p99 ${fmt.x(s.floorHalf.p99 / s.oneHash.p50)} one hash) | ${fmt.rps(s.floorHalf.rps)} requests | ${fmt.ms(s.floorHalf.p50)} | ${fmt.ms(s.floorHalf.p99)} | ${s.floorHalf.non2xx} | ${s.floorHalf.errors} |`,
   );
   L.push('');
   L.push(...compared('POST /v1/sessions/{id}/verify', m.verify, `bare Fastify + the session's primary-key read (${m.verifySessions} sessions picked at random)`));
