@@ -10,7 +10,7 @@ import { hash } from '@node-rs/argon2';
 import Fastify from 'fastify';
 import { generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
-import { DEFAULT_HASHING } from '../src/core/credentials/password-hasher.ts';
+import { boundedGate, DEFAULT_HASHING } from '../src/core/credentials/password-hasher.ts';
 import { RAW_ARGON } from './argon-raw.ts';
 
 export interface Baseline {
@@ -101,19 +101,7 @@ export async function startBaseline(databaseUrl: string, poolSize: number): Prom
   // The floor of every hashing request: one argon2id hash (Latchkey's parameters) and one insert,
   // no parsing, validation or response to speak of. What a real create-user or sign-in can at
   // best reach against raw hashing on this machine. Hashes run in as many slots as Latchkey's.
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  const slot = async <T>(work: () => Promise<T>): Promise<T> => {
-    if (running >= DEFAULT_HASHING.concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running++;
-    try {
-      return await work();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
-    }
-  };
+  const slot = boundedGate(DEFAULT_HASHING.concurrency, DEFAULT_HASHING.maxQueue);
   app.post('/floor/hash-insert', async () => {
     await slot(() => hash(randomBytes(15).toString('base64'), RAW_ARGON));
     await pool.query({ name: 'baseline_floor_insert', text: BASELINE_SQL.floorInsert, values: [randomUUID()] });

@@ -40,7 +40,7 @@ export interface PasswordHasher {
  * A counting semaphore with a bounded wait list. Past the bound it refuses at once, so a burst
  * of sign-ups cannot grow memory without limit.
  */
-function boundedGate(concurrency: number, maxQueue: number) {
+export function boundedGate(concurrency: number, maxQueue: number) {
   let running = 0;
   const waiting: Array<() => void> = [];
   return async function run<T>(task: () => Promise<T>): Promise<T> {
