@@ -1,6 +1,7 @@
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../src/core/clock.ts';
+import { signInLookup } from '../src/core/sign-in/find-account.ts';
 import { BACKENDS, startServer, type TestServer } from './helpers/backends.ts';
 import { codeIn, csrfOf, inputValue, pageClient } from './helpers/page-client.ts';
 import { type SmtpReceiver, startSmtpReceiver } from './helpers/smtp-receiver.ts';
@@ -281,5 +282,17 @@ describe.each(BACKENDS)('hosted sign-in pages (%s)', (backend) => {
     expect(account.location).toBe('/sign-in?redirect_url=%2Faccount');
     const plain = await c.get('/sign-out');
     expect(plain.html).toContain('You are signed out');
+  });
+});
+
+// What the sign-in's one-statement path looks up; anything else takes the slower path.
+describe('signInLookup', () => {
+  it('maps an email to its lookup form, anything without @ to a lower-cased username, and nonsense to null', () => {
+    expect(signInLookup('  Ada.L@Example.COM ')).toEqual({ type: 'email_address', normalized: 'ada.l@example.com' });
+    expect(signInLookup('Grace_H')).toEqual({ type: 'username', lowered: 'grace_h' });
+    expect(signInLookup('+1 (415) 555-2671')).toEqual({ type: 'username', lowered: '+1 (415) 555-2671' });
+    expect(signInLookup('not an @ address')).toBeNull();
+    expect(signInLookup('   ')).toBeNull();
+    expect(signInLookup(`${'a'.repeat(321)}@example.com`)).toBeNull();
   });
 });

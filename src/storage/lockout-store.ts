@@ -30,7 +30,7 @@ function reservation(target: RawBuilder<unknown>, now: Date, policy: LockoutPoli
 /** The account a sign-in names, as a subquery: verified identifiers only, usernames as typed. */
 function lookupTarget(lookup: SignInLookup): RawBuilder<unknown> {
   if (lookup.type === 'username') return sql`(SELECT id FROM users WHERE lower(username) = ${lookup.lowered} AND deletion_requested_at IS NULL)`;
-  return sql`(SELECT user_id FROM identifiers WHERE type = ${lookup.type} AND normalized = ${lookup.normalized} AND verified)`;
+  return sql`(SELECT user_id FROM identifiers WHERE type = 'email_address' AND normalized = ${lookup.normalized} AND verified)`;
 }
 
 export function createLockoutStore(db: Kysely<Database>): LockoutStore {

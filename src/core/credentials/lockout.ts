@@ -27,8 +27,8 @@ export type AttemptReservation =
   | { status: 'missing' }
   | { status: 'no_password' };
 
-/** How a sign-in names its account: a verified email address or phone number, or a username. */
-export type SignInLookup = { type: 'email_address' | 'phone_number'; normalized: string } | { type: 'username'; lowered: string };
+/** How a sign-in's fast path names its account: a verified email address, or a username. */
+export type SignInLookup = { type: 'email_address'; normalized: string } | { type: 'username'; lowered: string };
 
 /** Storage for the failure counters; each call is one atomic statement. */
 export interface LockoutStore {

@@ -298,8 +298,6 @@ export function createUserService(
     /**
      * Checks a password. An imported digest that verifies is replaced by a native argon2id one,
      * so foreign hashes live only until each user's next successful check.
-     */
-    /**
      * `deferSuccess`: see guardedPasswordCheck; the caller must then clear the failure count.
      * `reserved`: the attempt was already reserved (`LockoutStore.reserveForSignIn`), with this digest.
      */
