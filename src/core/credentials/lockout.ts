@@ -69,7 +69,8 @@ export function lockedError(lockedUntil: Date | null, now: Date): DomainError {
  * Runs a password check under the lockout rules. `check` only runs when an attempt could be
  * reserved, so a locked account costs no hashing. With `deferSuccess`, a correct password leaves
  * the count for the caller to clear (a sign-in does it in the statement that opens the session,
- * one round trip fewer); a wrong one is always recorded here.
+ * one round trip fewer); a wrong one is always recorded here. Should the caller fail before it
+ * clears the count (a database error, a crash), the attempt stays counted as one failure.
  */
 export async function guardedPasswordCheck(
   deps: { store: Store; clock: Clock; policy: LockoutPolicy },
